@@ -1,0 +1,71 @@
+#include "cli/sampling_flags.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <random>
+
+namespace gemma::cli {
+
+void AddSamplingFlags(CLI::App& app, SamplingFlags* f) {
+  app.add_option("--temp,--temperature", f->temperature, "Temperature (0: greedy)");
+  app.add_option("--top-k,--top_k", f->top_k, "Keep the k most likely tokens (0: off)");
+  app.add_option("--top-p,--top_p", f->top_p, "Nucleus sampling mass (1: off)");
+  app.add_option("--min-p,--min_p", f->min_p, "Drop tokens below min-p times the top one (0: off)");
+  app.add_option("-s,--seed", f->seed, "Random seed (default: random, printed with -v)");
+  app.add_option("--repeat-penalty", f->repeat_penalty, "Repetition penalty (1: off)");
+  app.add_option("--presence-penalty", f->presence_penalty, "Presence penalty (0: off)");
+  app.add_option("--frequency-penalty", f->frequency_penalty, "Frequency penalty (0: off)");
+  app.add_option("--repeat-last-n", f->repeat_last_n, "Tokens the penalties look back over");
+}
+
+SamplingParams MakeSamplingParams(const SamplingFlags& f, const Model& model,
+                                  const Tokenizer& tokenizer) {
+  const GenerationDefaults& d = model.checkpoint().generation;
+  SamplingParams p;
+  p.temperature = 1.0f;
+  p.top_k = 64;
+  p.top_p = 0.95f;
+  p.min_p = 0.0f;
+  if (d.has_temperature) p.temperature = d.temperature;
+  if (d.has_top_k) p.top_k = d.top_k;
+  if (d.has_top_p) p.top_p = d.top_p;
+  if (d.has_min_p) p.min_p = d.min_p;
+  if (!d.do_sample) p.temperature = 0.f;
+  if (f.temperature) p.temperature = *f.temperature;
+  if (f.top_k) p.top_k = *f.top_k;
+  if (f.top_p) p.top_p = *f.top_p;
+  if (f.min_p) p.min_p = *f.min_p;
+  p.repeat_penalty = f.repeat_penalty;
+  p.presence_penalty = f.presence_penalty;
+  p.frequency_penalty = f.frequency_penalty;
+  p.penalty_last_n = f.repeat_last_n;
+  p.seed = f.seed ? *f.seed : std::random_device{}();
+  // Never sample ids the tokenizer cannot decode (embedding rows past the vocabulary).
+  p.max_id = std::min(model.config().vocab_size, tokenizer.vocab_size());
+  spdlog::info("sampling: temp {} top-k {} top-p {} min-p {} seed {}{}", p.temperature, p.top_k,
+               p.top_p, p.min_p, p.seed,
+               d.has_temperature || d.has_top_k || d.has_top_p ? " (model defaults applied)" : "");
+  ValidateSamplingParams(p);
+  return p;
+}
+
+std::vector<int> StopIds(const Model& model, const Tokenizer& tokenizer) {
+  std::vector<int> ids = model.config().eos_ids;
+  for (const char* piece : {"<eos>", "<end_of_turn>"}) {
+    const int id = tokenizer.PieceToId(piece);
+    if (id >= 0 && std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+  }
+  return ids;
+}
+
+void LogStats(const GenerateStats& s) {
+  auto rate = [](int n, double sec) { return sec > 0 ? n / sec : 0.0; };
+  spdlog::info("prompt: {} tokens in {:.2f} s ({:.1f} t/s); generated: {} tokens in {:.2f} s "
+               "({:.1f} t/s); finish: {}",
+               s.prompt_tokens, s.prefill_seconds, rate(s.prompt_tokens, s.prefill_seconds),
+               s.generated_tokens, s.decode_seconds, rate(s.generated_tokens, s.decode_seconds),
+               FinishReasonName(s.finish));
+}
+
+}  // namespace gemma::cli

@@ -1,0 +1,179 @@
+#include "formats/hf_checkpoint.h"
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "formats/hf_config.h"
+#include "formats/safetensors.h"
+#include "gemma/error.h"
+
+namespace gemma {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+std::string ReadTextFile(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) Fail(ErrorKind::kIo, p.string() + ": cannot open");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Prefixes under which checkpoints keep the language model (gemma-models.md §3.1).
+const char* const kTextPrefixes[] = {"model.language_model.", "language_model.model.", "model."};
+
+// Returns the name without its language-model prefix, or "" for other towers and lm_head.
+std::string StripPrefix(const std::string& name) {
+  for (const char* p : kTextPrefixes) {
+    const std::string prefix(p);
+    if (name.rfind(prefix, 0) == 0) {
+      const std::string rest = name.substr(prefix.size());
+      // "model.vision_tower..." etc. match the "model." prefix but are not the text model.
+      if (rest.rfind("vision_tower", 0) == 0 || rest.rfind("audio_tower", 0) == 0 ||
+          rest.rfind("embed_vision", 0) == 0 || rest.rfind("embed_audio", 0) == 0 ||
+          rest.rfind("multi_modal_projector", 0) == 0 || rest.rfind("language_model.", 0) == 0) {
+        return "";
+      }
+      return rest;
+    }
+  }
+  return "";
+}
+
+std::vector<std::string> ShardFiles(const fs::path& dir) {
+  const fs::path index = dir / "model.safetensors.index.json";
+  if (fs::exists(index)) {
+    json j;
+    try {
+      j = json::parse(ReadTextFile(index));
+    } catch (const json::exception& e) {
+      Fail(ErrorKind::kFormat, index.string() + ": invalid JSON (" + e.what() + ")");
+    }
+    if (!j.is_object() || !j.contains("weight_map") || !j.at("weight_map").is_object()) {
+      Fail(ErrorKind::kFormat, index.string() + ": missing 'weight_map'");
+    }
+    std::set<std::string> shards;
+    for (const auto& [tensor, shard] : j.at("weight_map").items()) {
+      if (!shard.is_string()) Fail(ErrorKind::kFormat, index.string() + ": bad shard for " + tensor);
+      const std::string s = shard.get<std::string>();
+      if (s.find('/') != std::string::npos || s.find("..") != std::string::npos) {
+        Fail(ErrorKind::kFormat, index.string() + ": shard name '" + s + "' is not a file name");
+      }
+      shards.insert(s);
+    }
+    std::vector<std::string> out;
+    for (const std::string& s : shards) {
+      const fs::path p = dir / s;
+      if (!fs::exists(p)) {
+        Fail(ErrorKind::kIo, p.string() + ": shard listed in model.safetensors.index.json is missing");
+      }
+      out.push_back(p.string());
+    }
+    return out;
+  }
+  const fs::path single = dir / "model.safetensors";
+  if (fs::exists(single)) return {single.string()};
+  Fail(ErrorKind::kIo, dir.string() + ": no model.safetensors or model.safetensors.index.json");
+}
+
+}  // namespace
+
+std::string CanonicalTensorName(ModelFamily family, const std::string& name) {
+  if (name == "embed_tokens.weight") return "token_embd.weight";
+  if (name == "norm.weight") return "output_norm.weight";
+  static const std::regex kLayer(R"(layers\.(\d+)\.(.+))");
+  std::smatch m;
+  if (!std::regex_match(name, m, kLayer)) return "";
+  const std::string blk = "blk." + m[1].str() + ".";
+  const std::string rest = m[2].str();
+  // Gemma 1's post_attention_layernorm is the pre-FFN norm (gemma-models.md §2.2).
+  const char* post_attn = family == ModelFamily::kGemma1 ? "ffn_norm" : "post_attention_norm";
+  const std::pair<const char*, std::string> kMap[] = {
+      {"input_layernorm.weight", "attn_norm.weight"},
+      {"self_attn.q_proj.weight", "attn_q.weight"},
+      {"self_attn.k_proj.weight", "attn_k.weight"},
+      {"self_attn.v_proj.weight", "attn_v.weight"},
+      {"self_attn.o_proj.weight", "attn_output.weight"},
+      {"self_attn.q_norm.weight", "attn_q_norm.weight"},
+      {"self_attn.k_norm.weight", "attn_k_norm.weight"},
+      {"post_attention_layernorm.weight", std::string(post_attn) + ".weight"},
+      {"pre_feedforward_layernorm.weight", "ffn_norm.weight"},
+      {"post_feedforward_layernorm.weight", "post_ffw_norm.weight"},
+      {"mlp.gate_proj.weight", "ffn_gate.weight"},
+      {"mlp.up_proj.weight", "ffn_up.weight"},
+      {"mlp.down_proj.weight", "ffn_down.weight"},
+  };
+  for (const auto& [hf, canon] : kMap) {
+    if (rest == hf) return blk + canon;
+  }
+  return "";
+}
+
+Checkpoint OpenHfCheckpoint(const std::string& dir_arg) {
+  const fs::path dir(dir_arg);
+  const fs::path config_path = dir / "config.json";
+  if (!fs::exists(config_path)) {
+    Fail(ErrorKind::kIo, config_path.string() + ": missing (not a Hugging Face model directory)");
+  }
+  HfConfig hf = ParseHfConfig(ReadTextFile(config_path), config_path.string());
+
+  Checkpoint ck;
+  ck.path = dir.string();
+  ck.format = "safetensors";
+  ck.config = std::move(hf.config);
+  ck.notes = std::move(hf.notes);
+
+  std::set<std::string> skipped_unsupported;
+  for (const std::string& shard : ShardFiles(dir)) {
+    SafetensorsFile st = ReadSafetensors(shard);
+    for (const auto& [name, view] : st.tensors) {
+      const std::string canon = CanonicalTensorName(ck.config.family, StripPrefix(name));
+      if (canon.empty()) continue;
+      if (ck.tensors.count(canon)) {
+        Fail(ErrorKind::kFormat, shard + ": tensor '" + name + "' appears twice in the checkpoint");
+      }
+      ck.tensors[canon] = NamedTensor{view, shard, name};
+    }
+    for (const auto& [name, dtype] : st.unsupported) {
+      const std::string canon = CanonicalTensorName(ck.config.family, StripPrefix(name));
+      if (!canon.empty()) {
+        Fail(ErrorKind::kUnsupported,
+             shard + ": tensor '" + name + "' has unsupported dtype " + dtype);
+      }
+    }
+    ck.files.push_back(st.file);
+  }
+
+  if (fs::exists(dir / "tokenizer.model")) {
+    ck.tokenizer.spm_model_path = (dir / "tokenizer.model").string();
+  } else if (fs::exists(dir / "tokenizer.json")) {
+    ck.tokenizer.hf_tokenizer_json_path = (dir / "tokenizer.json").string();
+  }
+
+  const fs::path gen = dir / "generation_config.json";
+  if (fs::exists(gen)) {
+    ParseHfGenerationConfig(ReadTextFile(gen), gen.string(), &ck.generation, &ck.config.eos_ids);
+  }
+  const fs::path tok_cfg = dir / "tokenizer_config.json";
+  if (fs::exists(dir / "chat_template.jinja")) {
+    ck.chat_template = ReadTextFile(dir / "chat_template.jinja");
+  } else if (fs::exists(tok_cfg)) {
+    try {
+      const json j = json::parse(ReadTextFile(tok_cfg));
+      if (j.is_object() && j.contains("chat_template") && j.at("chat_template").is_string()) {
+        ck.chat_template = j.at("chat_template").get<std::string>();
+      }
+    } catch (const json::exception& e) {
+      Fail(ErrorKind::kFormat, tok_cfg.string() + ": invalid JSON (" + e.what() + ")");
+    }
+  }
+  return ck;
+}
+
+}  // namespace gemma

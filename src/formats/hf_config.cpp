@@ -1,0 +1,263 @@
+#include "formats/hf_config.h"
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "gemma/error.h"
+
+namespace gemma {
+namespace {
+
+using nlohmann::json;
+
+json ParseJson(const std::string& text, const std::string& path) {
+  try {
+    return json::parse(text);
+  } catch (const json::exception& e) {
+    Fail(ErrorKind::kFormat, path + ": invalid JSON (" + e.what() + ")");
+  }
+}
+
+// Typed access that names the file and key on failure.
+class Keys {
+ public:
+  Keys(const json& j, std::string path) : j_(j), path_(std::move(path)) {}
+
+  bool Has(const char* key) const { return j_.contains(key) && !j_.at(key).is_null(); }
+
+  int Int(const char* key) const {
+    if (!Has(key)) Missing(key);
+    const json& v = j_.at(key);
+    if (!v.is_number_integer()) Bad(key, "an integer");
+    const int64_t x = v.get<int64_t>();
+    if (x <= 0 || x > (int64_t{1} << 30)) Bad(key, "a positive integer below 2^30");
+    return static_cast<int>(x);
+  }
+  int Int(const char* key, int fallback) const { return Has(key) ? Int(key) : fallback; }
+
+  float Float(const char* key) const {
+    if (!Has(key)) Missing(key);
+    const json& v = j_.at(key);
+    if (!v.is_number()) Bad(key, "a number");
+    const double x = v.get<double>();
+    if (!std::isfinite(x)) Bad(key, "a finite number");
+    return static_cast<float>(x);
+  }
+  float Float(const char* key, float fallback) const { return Has(key) ? Float(key) : fallback; }
+
+  std::string String(const char* key) const {
+    if (!Has(key)) Missing(key);
+    if (!j_.at(key).is_string()) Bad(key, "a string");
+    return j_.at(key).get<std::string>();
+  }
+
+  const json& raw() const { return j_; }
+  const std::string& path() const { return path_; }
+
+  [[noreturn]] void Missing(const char* key) const {
+    Fail(ErrorKind::kFormat, path_ + ": missing key '" + key + "'");
+  }
+  [[noreturn]] void Bad(const char* key, const char* expected) const {
+    Fail(ErrorKind::kFormat, path_ + ": key '" + key + "' must be " + expected);
+  }
+
+ private:
+  const json& j_;
+  std::string path_;
+};
+
+void AppendIds(const json& v, std::vector<int>* ids) {
+  auto add = [ids](int id) {
+    for (int x : *ids) {
+      if (x == id) return;
+    }
+    ids->push_back(id);
+  };
+  if (v.is_number_integer()) add(v.get<int>());
+  if (v.is_array()) {
+    for (const json& e : v) {
+      if (e.is_number_integer()) add(e.get<int>());
+    }
+  }
+}
+
+// Per-layer attention types: `layer_types` when present (newer files), else the family rule.
+std::vector<AttentionType> LayerTypes(const Keys& k, ModelFamily family, int n_layers) {
+  std::vector<AttentionType> types(static_cast<size_t>(n_layers), AttentionType::kGlobal);
+  if (k.Has("layer_types")) {
+    const json& lt = k.raw().at("layer_types");
+    if (!lt.is_array() || lt.size() != static_cast<size_t>(n_layers)) {
+      k.Bad("layer_types", "a list with one entry per layer");
+    }
+    for (size_t i = 0; i < lt.size(); ++i) {
+      const std::string s = lt[i].is_string() ? lt[i].get<std::string>() : "";
+      if (s == "sliding_attention") types[i] = AttentionType::kSliding;
+      else if (s != "full_attention") k.Bad("layer_types", "sliding_attention/full_attention");
+    }
+    return types;
+  }
+  int period = 1;
+  if (family == ModelFamily::kGemma2) period = 2;
+  if (family == ModelFamily::kGemma3) period = k.Int("sliding_window_pattern", 6);
+  for (int i = 0; i < n_layers; ++i) {
+    if (!IsGlobalLayerInPattern(i, period)) types[static_cast<size_t>(i)] = AttentionType::kSliding;
+  }
+  return types;
+}
+
+// Gemma 3 RoPE: legacy keys (rope_theta global, rope_local_base_freq local, rope_scaling linear
+// for global) or transformers v5 `rope_parameters` per layer type.
+void Gemma3Rope(const Keys& k, RopeConfig* global, RopeConfig* local) {
+  global->base = k.Float("rope_theta", 1e6f);
+  local->base = k.Float("rope_local_base_freq", 1e4f);
+  auto linear_factor = [&](const json& s) -> float {
+    if (!s.is_object()) return 1.f;
+    const std::string type = s.value("rope_type", s.value("type", std::string("default")));
+    if (type == "default") return 1.f;
+    if (type != "linear") {
+      Fail(ErrorKind::kUnsupported, k.path() + ": rope scaling type '" + type + "' is not supported");
+    }
+    const double f = s.value("factor", 1.0);
+    if (!(f > 0 && f < 1e6)) k.Bad("rope_scaling", "a positive factor");
+    return static_cast<float>(f);
+  };
+  if (k.Has("rope_scaling")) global->position_divisor = linear_factor(k.raw().at("rope_scaling"));
+  if (k.Has("rope_parameters") && k.raw().at("rope_parameters").is_object()) {
+    const json& rp = k.raw().at("rope_parameters");
+    if (rp.contains("full_attention")) {
+      const json& g = rp.at("full_attention");
+      global->base = static_cast<float>(g.value("rope_theta", double{global->base}));
+      global->position_divisor = linear_factor(g);
+    }
+    if (rp.contains("sliding_attention")) {
+      const json& l = rp.at("sliding_attention");
+      local->base = static_cast<float>(l.value("rope_theta", double{local->base}));
+      local->position_divisor = linear_factor(l);
+    }
+  }
+}
+
+}  // namespace
+
+HfConfig ParseHfConfig(const std::string& json_text, const std::string& path) {
+  const json root = ParseJson(json_text, path);
+  if (!root.is_object()) Fail(ErrorKind::kFormat, path + ": not a JSON object");
+  HfConfig out;
+  std::string model_type = Keys(root, path).String("model_type");
+
+  // Multimodal Gemma 3 keeps the language model's keys in text_config.
+  const json* text = &root;
+  if (model_type == "gemma3") {
+    if (!root.contains("text_config") || !root.at("text_config").is_object()) {
+      Fail(ErrorKind::kFormat, path + ": model_type gemma3 without a text_config object");
+    }
+    text = &root.at("text_config");
+    out.notes.push_back("multimodal Gemma 3 checkpoint: only the language model is used; the "
+                        "vision tower is ignored");
+  }
+  const Keys k(*text, path);
+
+  ModelConfig& c = out.config;
+  if (model_type == "gemma") {
+    c.family = ModelFamily::kGemma1;
+    c.architecture = "gemma";
+  } else if (model_type == "gemma2") {
+    c.family = ModelFamily::kGemma2;
+    c.architecture = "gemma2";
+  } else if (model_type == "gemma3" || model_type == "gemma3_text") {
+    c.family = ModelFamily::kGemma3;
+    c.architecture = "gemma3";
+  } else if (model_type == "gemma3n" || model_type == "gemma3n_text" || model_type == "gemma4" ||
+             model_type == "gemma4_text") {
+    Fail(ErrorKind::kUnsupported,
+         path + ": model_type '" + model_type + "' (Gemma 3n / Gemma 4) is not supported yet");
+  } else {
+    Fail(ErrorKind::kUnsupported, path + ": unsupported model_type '" + model_type +
+                                      "' (supported: gemma, gemma2, gemma3, gemma3_text)");
+  }
+
+  c.d_model = k.Int("hidden_size");
+  c.n_layers = k.Int("num_hidden_layers");
+  const int n_heads = k.Int("num_attention_heads");
+  const int n_kv_heads = k.Int("num_key_value_heads", n_heads);
+  const int head_dim = k.Int("head_dim", c.d_model / n_heads);
+  const int ff_dim = k.Int("intermediate_size");
+  if (n_heads % n_kv_heads != 0) {
+    k.Bad("num_key_value_heads", "a divisor of num_attention_heads");
+  }
+  if (head_dim % 2 != 0) k.Bad("head_dim", "even (RoPE rotates pairs)");
+  c.context_length = k.Int("max_position_embeddings", 8192);
+  c.rms_norm_eps = k.Float("rms_norm_eps", 1e-6f);
+  c.vocab_size = k.Int("vocab_size", 1);  // replaced by the embedding's row count
+  c.norm_weight_offset = 1.f;                  // HF Gemma 1-3 store zero-centred norm weights
+  c.post_norms = c.family != ModelFamily::kGemma1;
+  c.qk_norm = c.family == ModelFamily::kGemma3;
+  // Gemma 1 has no query_pre_attn_scalar: scale is head_dim^-1/2 (§1.1).
+  c.query_scale = 1.f / std::sqrt(k.Float("query_pre_attn_scalar", static_cast<float>(head_dim)));
+  c.attn_softcap = k.Float("attn_logit_softcapping", 0.f);
+  c.final_softcap = k.Float("final_logit_softcapping", 0.f);
+  if (c.family == ModelFamily::kGemma1 && k.Has("hidden_act")) {
+    const std::string act = k.String("hidden_act");
+    if (act != "gelu" && act != "gelu_pytorch_tanh") {
+      Fail(ErrorKind::kUnsupported, path + ": hidden_act '" + act + "' is not supported");
+    }
+  }
+
+  const std::vector<AttentionType> types = LayerTypes(k, c.family, c.n_layers);
+  const int window = k.Int("sliding_window", 4096);
+  RopeConfig global_rope, local_rope;
+  if (c.family == ModelFamily::kGemma3) {
+    Gemma3Rope(k, &global_rope, &local_rope);
+  } else {
+    global_rope.base = local_rope.base = k.Float("rope_theta", 1e4f);
+    if (k.Has("rope_scaling") && k.raw().at("rope_scaling").is_object()) {
+      Fail(ErrorKind::kUnsupported, path + ": rope_scaling is not supported for " +
+                                        FamilyName(c.family));
+    }
+  }
+  for (int i = 0; i < c.n_layers; ++i) {
+    LayerConfig l;
+    l.attention = types[static_cast<size_t>(i)];
+    l.sliding_window = l.attention == AttentionType::kSliding ? window : 0;
+    l.n_heads = n_heads;
+    l.n_kv_heads = n_kv_heads;
+    l.head_dim = head_dim;
+    l.ff_dim = ff_dim;
+    l.rope = l.attention == AttentionType::kSliding ? local_rope : global_rope;
+    c.layers.push_back(l);
+  }
+
+  c.bos_id = k.Int("bos_token_id", 2);
+  if (k.Has("pad_token_id") && k.raw().at("pad_token_id").is_number_integer()) {
+    c.pad_id = k.raw().at("pad_token_id").get<int>();
+  }
+  if (k.Has("eos_token_id")) AppendIds(k.raw().at("eos_token_id"), &c.eos_ids);
+  if (root.contains("eos_token_id")) AppendIds(root.at("eos_token_id"), &c.eos_ids);
+  if (c.eos_ids.empty()) c.eos_ids.push_back(1);
+  return out;
+}
+
+void ParseHfGenerationConfig(const std::string& json_text, const std::string& path,
+                             GenerationDefaults* d, std::vector<int>* eos_ids) {
+  const json root = ParseJson(json_text, path);
+  if (!root.is_object()) Fail(ErrorKind::kFormat, path + ": not a JSON object");
+  auto num = [&](const char* key, float* out, bool* has) {
+    if (root.contains(key) && root.at(key).is_number()) {
+      *out = root.at(key).get<float>();
+      *has = true;
+    }
+  };
+  num("temperature", &d->temperature, &d->has_temperature);
+  num("top_p", &d->top_p, &d->has_top_p);
+  num("min_p", &d->min_p, &d->has_min_p);
+  if (root.contains("top_k") && root.at("top_k").is_number_integer()) {
+    d->top_k = root.at("top_k").get<int>();
+    d->has_top_k = true;
+  }
+  if (root.contains("do_sample") && root.at("do_sample").is_boolean()) {
+    d->do_sample = root.at("do_sample").get<bool>();
+  }
+  if (root.contains("eos_token_id")) AppendIds(root.at("eos_token_id"), eos_ids);
+}
+
+}  // namespace gemma

@@ -1,0 +1,84 @@
+#include <cstdlib>
+#include <string>
+
+#include "gemma/error.h"
+#include "kernels/kernels.h"
+
+namespace gemma {
+namespace {
+
+bool CpuSupports(Isa isa) {
+  switch (isa) {
+    case Isa::kScalar: return true;
+#if defined(GEMMA_HAVE_X86_KERNELS)
+    case Isa::kAvx2:
+      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+             __builtin_cpu_supports("f16c");
+#endif
+    default: return false;
+  }
+}
+
+KernelTable BuildTable(Isa isa) {
+  KernelTable t;
+  FillScalarKernels(&t);  // every slot has at least the reference
+  switch (isa) {
+#if defined(GEMMA_HAVE_X86_KERNELS)
+    case Isa::kAvx2: FillAvx2Kernels(&t); break;
+#endif
+    default: break;
+  }
+  return t;
+}
+
+Isa ParseIsa(const std::string& name) {
+  if (name == "scalar") return Isa::kScalar;
+  if (name == "avx2") return Isa::kAvx2;
+  if (name == "avx512") return Isa::kAvx512;
+  if (name == "neon") return Isa::kNeon;
+  Fail(ErrorKind::kUsage, "unknown ISA '" + name + "' (expected auto, scalar, avx2, avx512, neon)");
+}
+
+}  // namespace
+
+const char* IsaName(Isa isa) {
+  switch (isa) {
+    case Isa::kScalar: return "scalar";
+    case Isa::kAvx2: return "avx2";
+    case Isa::kAvx512: return "avx512";
+    case Isa::kNeon: return "neon";
+  }
+  return "?";
+}
+
+std::vector<Isa> SupportedIsas() {
+  std::vector<Isa> out;
+  for (Isa isa : {Isa::kAvx512, Isa::kAvx2, Isa::kNeon}) {
+    if (CpuSupports(isa)) out.push_back(isa);
+  }
+  out.push_back(Isa::kScalar);
+  return out;
+}
+
+const KernelTable& KernelsFor(Isa isa) {
+  if (!CpuSupports(isa)) {
+    Fail(ErrorKind::kUsage, std::string("ISA '") + IsaName(isa) +
+                                "' is not compiled in or not supported by this CPU");
+  }
+  // Built once per ISA, immutable afterwards.
+  static const KernelTable kTables[] = {BuildTable(Isa::kScalar), BuildTable(Isa::kAvx2),
+                                        BuildTable(Isa::kAvx512), BuildTable(Isa::kNeon)};
+  return kTables[static_cast<int>(isa)];
+}
+
+const KernelTable& SelectKernels(const std::string& request) {
+  std::string name = request;
+  if (name.empty() || name == "auto") {
+    const char* env = std::getenv("GEMMA_ISA");
+    name = env != nullptr ? env : "";
+  }
+  if (name.empty() || name == "auto") return KernelsFor(SupportedIsas().front());
+  return KernelsFor(ParseIsa(name));
+}
+
+}  // namespace gemma

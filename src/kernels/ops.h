@@ -1,0 +1,41 @@
+// The operations the forward pass is made of. MatMul dispatches through the kernel table and
+// splits rows across the thread pool; the element-wise ops are portable C++ (they are a small
+// share of the time; SIMD versions can take their place in the table when measurement says so).
+#pragma once
+
+#include <cstdint>
+
+#include "core/tensor.h"
+#include "kernels/kernels.h"
+#include "kernels/thread_pool.h"
+
+namespace gemma {
+
+// Y[t][r] = sum_i W[r][i] * X[t][i] for t < n_tokens, r < W.rows. X rows are ldx floats apart,
+// Y rows ldy floats apart.
+void MatMul(const KernelTable& k, ThreadPool& pool, const TensorView& w, const float* x,
+            int64_t n_tokens, int64_t ldx, float* y, int64_t ldy);
+
+// y = x * (mean(x^2) + eps)^-1/2 * gain, in f32 (gemma-models.md §2.1). In place allowed.
+void RmsNorm(const float* x, const float* gain, float eps, int64_t n, float* y);
+// The same without a gain (Gemma 3n/4 V-norm).
+void RmsNormNoGain(const float* x, float eps, int64_t n, float* y);
+
+// gelu_tanh(gate[i]) * up[i] -> out[i] (tanh approximation, exact f32; not a lookup table).
+void GeluTanhMul(const float* gate, const float* up, int64_t n, float* out);
+float GeluTanh(float x);
+
+// x = cap * tanh(x / cap)
+void SoftCap(float* x, int64_t n, float cap);
+
+// In-place softmax over n values (max-subtracted, f32).
+void Softmax(float* x, int64_t n);
+
+// Split-half ("NeoX") rotary embedding of one head vector of length head_dim, pairing
+// (x[i], x[i + head_dim/2]), with angle position * inv_freq[i] (gemma-models.md §2.1).
+void ApplyRope(float* x, int64_t head_dim, float position, const float* inv_freq);
+
+// inv_freq[i] = base^(-2i/head_dim) / divisor, i < head_dim/2.
+void RopeInverseFrequencies(float base, float divisor, int64_t head_dim, float* inv_freq);
+
+}  // namespace gemma

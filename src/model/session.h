@@ -1,0 +1,68 @@
+// Session: one conversation's state over a shared Model: position, KV cache, scratch buffers,
+// kernel table and thread pool. Forward() runs the one forward pass for every Gemma family,
+// reading ModelConfig to decide what each layer does.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kernels/kernels.h"
+#include "kernels/thread_pool.h"
+#include "model/kv_cache.h"
+#include "model/model.h"
+
+namespace gemma {
+
+struct SessionOptions {
+  int context_length = 0;  // 0: the model's, capped at kDefaultContextCap
+  int n_threads = 0;       // 0: hardware concurrency
+  std::string isa;         // "" / "auto", "scalar", "avx2", ...
+  int max_batch = 256;     // prefill chunk; also sizes sliding-window rings
+  static constexpr int kDefaultContextCap = 8192;
+};
+
+class Session {
+ public:
+  Session(std::shared_ptr<const Model> model, const SessionOptions& options);
+
+  // Runs `n` tokens at positions position() .. position()+n-1 (prefill when n > 1, decode when
+  // n == 1). If `all_logits` is not null it receives n rows of vocab_size logits; the last row
+  // is always available from logits(). Throws Error(kContextOverflow) if the tokens do not fit,
+  // Error(kUsage) for ids outside the vocabulary.
+  void Forward(const int* tokens, int n, float* all_logits = nullptr);
+  void Forward(const std::vector<int>& tokens, float* all_logits = nullptr) {
+    Forward(tokens.data(), static_cast<int>(tokens.size()), all_logits);
+  }
+
+  const std::vector<float>& logits() const { return last_logits_; }
+  int position() const { return position_; }
+  int context_length() const { return context_length_; }
+  // Forget every token after `position` (0 clears the conversation).
+  void Rewind(int position);
+
+  const Model& model() const { return *model_; }
+  const KernelTable& kernels() const { return kernels_; }
+  int n_threads() const { return pool_.size(); }
+  uint64_t kv_cache_bytes() const { return cache_.bytes(); }
+
+ private:
+  void ForwardChunk(const int* tokens, int n, float* all_logits);
+  void Attention(int layer, int n);
+
+  std::shared_ptr<const Model> model_;
+  const KernelTable& kernels_;
+  int context_length_;
+  int max_batch_;
+  ThreadPool pool_;
+  KvCache cache_;
+  int position_ = 0;
+
+  // Scratch, sized for max_batch tokens and the widest layer.
+  std::vector<float> x_, normed_, q_, k_, v_, attn_, proj_, gate_, up_;
+  std::vector<std::vector<float>> scores_;  // per thread
+  std::vector<std::vector<float>> inv_freq_;  // per layer
+  std::vector<float> last_logits_;
+};
+
+}  // namespace gemma
