@@ -97,6 +97,8 @@ struct Param {
   std::string isa;
 };
 
+void PrintTo(const Param& p, std::ostream* os) { *os << p.case_name << "/" << p.isa; }
+
 std::vector<Param> AllParams() {
   std::vector<Param> out;
   for (const char* c : kHfCases) {
@@ -217,6 +219,8 @@ std::vector<Ablation> Ablations() {
       {"post_norms_off", "gemma2-2b-like", [](ModelConfig& c) { c.post_norms = false; }},
   };
 }
+
+void PrintTo(const Ablation& a, std::ostream* os) { *os << a.name << " on " << a.case_name; }
 
 class GoldenAblation : public ::testing::TestWithParam<Ablation> {};
 

@@ -39,11 +39,11 @@ int Run(const RunFlags& f) {
   // Chat formatting by default when the checkpoint ships a chat template (an instruction-tuned
   // model); --raw / --chat override.
   const bool chat = f.chat || (!f.raw && !model->checkpoint().chat_template.empty());
-  spdlog::info("prompt format: {}", chat ? "chat (Gemma turns)" : "raw");
+  spdlog::debug("prompt format: {}", chat ? "chat (Gemma turns)" : "raw");
 
   std::vector<int> prompt;
   if (chat) {
-    prompt = EncodeGemmaChat(tokenizer, {{"user", text}}, /*add_generation_prompt=*/true);
+    prompt = EncodeGemmaChat(tokenizer, {ChatMessage{"user", text, {}}}, /*add_generation_prompt=*/true);
   } else {
     prompt.push_back(model->config().bos_id);
     const std::vector<int> body = tokenizer.Encode(text);
@@ -51,7 +51,7 @@ int Run(const RunFlags& f) {
   }
 
   Session session(model, MakeSessionOptions(f.model));
-  spdlog::info("kernels: {}, threads: {}, context: {} tokens", IsaName(session.kernels().isa),
+  spdlog::debug("kernels: {}, threads: {}, context: {} tokens", IsaName(session.kernels().isa),
                session.n_threads(), session.context_length());
   Sampler sampler(MakeSamplingParams(f.sampling, *model, tokenizer));
 

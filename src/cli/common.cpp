@@ -26,7 +26,7 @@ void AddModelFlags(CLI::App& app, ModelFlags* f, bool model_required) {
 }
 
 void AddLogFlags(CLI::App& app, LogFlags* f) {
-  app.add_flag("-v,--verbose", f->verbose, "More log output on stderr (repeat for debug)");
+  app.add_flag("-v,--verbose", f->verbose, "More detail on stderr: settings, model facts (-vv: trace)");
   app.add_flag("-q,--quiet", f->quiet, "Only errors on stderr");
   app.add_option("--log-level", f->level, "trace, debug, info, warn, error, off");
 }
@@ -36,7 +36,8 @@ void ApplyLogFlags(const LogFlags& f) {
   logger->set_pattern("%^%l%$: %v");
   spdlog::set_default_logger(logger);
   spdlog::level::level_enum level = spdlog::level::info;
-  if (f.verbose >= 2) level = spdlog::level::debug;
+  if (f.verbose >= 1) level = spdlog::level::debug;
+  if (f.verbose >= 2) level = spdlog::level::trace;
   if (f.quiet) level = spdlog::level::err;
   if (!f.level.empty()) {
     level = spdlog::level::from_str(f.level);

@@ -43,7 +43,7 @@ SamplingParams MakeSamplingParams(const SamplingFlags& f, const Model& model,
   p.seed = f.seed ? *f.seed : std::random_device{}();
   // Never sample ids the tokenizer cannot decode (embedding rows past the vocabulary).
   p.max_id = std::min(model.config().vocab_size, tokenizer.vocab_size());
-  spdlog::info("sampling: temp {} top-k {} top-p {} min-p {} seed {}{}", p.temperature, p.top_k,
+  spdlog::debug("sampling: temp {} top-k {} top-p {} min-p {} seed {}{}", p.temperature, p.top_k,
                p.top_p, p.min_p, p.seed,
                d.has_temperature || d.has_top_k || d.has_top_p ? " (model defaults applied)" : "");
   ValidateSamplingParams(p);

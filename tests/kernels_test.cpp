@@ -1,0 +1,179 @@
+// Every ISA table the CPU supports against the scalar oracle, for every weight type, on odd
+// lengths, unaligned rows and tails; and the thread pool and element-wise ops on their own.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "core/dtype.h"
+#include "core/quant/dequantize.h"
+#include "kernels/kernels.h"
+#include "kernels/ops.h"
+#include "kernels/thread_pool.h"
+
+namespace gemma {
+
+// Readable parameter names in test listings (found by ADL in namespace gemma).
+void PrintTo(Isa isa, std::ostream* os) { *os << IsaName(isa); }
+
+namespace {
+
+// Random bytes make valid weights for the float types only if exponents are tame; build rows
+// from random floats instead (quantized types: random block bytes with sane scales would need
+// the quantizers, so those use the same float-derived bytes where possible).
+std::vector<uint8_t> RandomRows(DType t, int64_t rows, int64_t n, std::mt19937& rng) {
+  std::normal_distribution<float> nd(0.f, 1.f);
+  const uint64_t row_bytes = RowBytes(t, static_cast<uint64_t>(n));
+  std::vector<uint8_t> out(row_bytes * static_cast<uint64_t>(rows) + 64);
+  for (int64_t r = 0; r < rows; ++r) {
+    uint8_t* row = out.data() + r * row_bytes;
+    for (int64_t i = 0; i < n; ++i) {
+      const float v = nd(rng);
+      if (t == DType::kF32) std::memcpy(row + 4 * i, &v, 4);
+      if (t == DType::kBF16) {
+        const uint16_t h = F32ToBF16(v);
+        std::memcpy(row + 2 * i, &h, 2);
+      }
+      if (t == DType::kF16) {
+        const uint16_t h = F32ToF16(v);
+        std::memcpy(row + 2 * i, &h, 2);
+      }
+    }
+  }
+  return out;
+}
+
+class KernelVsScalar : public ::testing::TestWithParam<Isa> {};
+
+TEST_P(KernelVsScalar, DotRowsMatchesScalarOnOddSizesAndMisalignment) {
+  const KernelTable& fast = KernelsFor(GetParam());
+  const KernelTable& ref = KernelsFor(Isa::kScalar);
+  std::mt19937 rng(7);
+  for (DType t : {DType::kF32, DType::kBF16, DType::kF16}) {
+    for (int64_t n : {1, 3, 7, 8, 9, 15, 16, 17, 31, 33, 63, 64, 65, 127, 257, 1000}) {
+      for (int misalign : {0, 1, 2, 3}) {
+        const int64_t rows = 5;
+        const std::vector<uint8_t> bytes = RandomRows(t, rows, n, rng);
+        // Copy to a deliberately misaligned address (element-aligned for the type).
+        const int elem = GetDTypeInfo(t).block_bytes;
+        std::vector<uint8_t> buf(bytes.size() + 64);
+        uint8_t* w = buf.data() + misalign * elem;
+        std::memcpy(w, bytes.data(), bytes.size() - 64);
+        std::vector<float> xbuf(static_cast<size_t>(n) + 4);
+        float* x = xbuf.data() + misalign;
+        std::normal_distribution<float> nd;
+        for (int64_t i = 0; i < n; ++i) x[i] = nd(rng);
+        const uint64_t row_bytes = RowBytes(t, static_cast<uint64_t>(n));
+        std::vector<float> y_fast(rows), y_ref(rows);
+        fast.dot_rows[static_cast<size_t>(t)](w, row_bytes, rows, x, n, y_fast.data());
+        ref.dot_rows[static_cast<size_t>(t)](w, row_bytes, rows, x, n, y_ref.data());
+        for (int64_t r = 0; r < rows; ++r) {
+          // Different summation orders: allow a few ulps of the magnitude of the terms.
+          const double tol = 1e-5 * std::sqrt(static_cast<double>(n)) * 4 + 1e-6;
+          EXPECT_NEAR(y_fast[r], y_ref[r], tol * (1 + std::fabs(y_ref[r])))
+              << IsaName(GetParam()) << " " << DTypeName(t) << " n=" << n << " misalign=" << misalign;
+        }
+      }
+    }
+  }
+}
+
+TEST_P(KernelVsScalar, MatMulAgreesWithScalarAcrossThreadCounts) {
+  std::mt19937 rng(11);
+  const int64_t rows = 77, n = 45, tokens = 5;
+  const std::vector<uint8_t> bytes = RandomRows(DType::kBF16, rows, n, rng);
+  TensorView w;
+  w.dtype = DType::kBF16;
+  w.n_dims = 2;
+  w.shape = {rows, n, 0, 0};
+  w.data = bytes.data();
+  w.n_bytes = RowBytes(DType::kBF16, n) * rows;
+  std::vector<float> x(tokens * n);
+  std::normal_distribution<float> nd;
+  for (float& v : x) v = nd(rng);
+  std::vector<float> y_ref(tokens * rows), y(tokens * rows);
+  ThreadPool one(1), three(3);
+  MatMul(KernelsFor(Isa::kScalar), one, w, x.data(), tokens, n, y_ref.data(), rows);
+  MatMul(KernelsFor(GetParam()), three, w, x.data(), tokens, n, y.data(), rows);
+  for (size_t i = 0; i < y.size(); ++i) EXPECT_NEAR(y[i], y_ref[i], 1e-4 * (1 + std::fabs(y_ref[i])));
+}
+
+INSTANTIATE_TEST_SUITE_P(Isas, KernelVsScalar, ::testing::ValuesIn(SupportedIsas()),
+                         [](const auto& info) { return std::string(IsaName(info.param)); });
+
+TEST(ThreadPool, CoversEveryIndexExactlyOnce) {
+  ThreadPool pool(3);
+  for (int64_t n : {0, 1, 5, 100, 1001}) {
+    std::vector<std::atomic<int>> hits(static_cast<size_t>(n));
+    pool.ParallelFor(n, 7, [&](int64_t b, int64_t e, int tid) {
+      EXPECT_GE(tid, 0);
+      EXPECT_LT(tid, 3);
+      for (int64_t i = b; i < e; ++i) hits[static_cast<size_t>(i)]++;
+    });
+    for (auto& h : hits) EXPECT_EQ(h.load(), 1);
+  }
+}
+
+TEST(Ops, RmsNormMatchesDefinition) {
+  const float x[5] = {1, -2, 3, 0.5f, -4};
+  const float g[5] = {1, 2, 0.5f, 1, 1};
+  float y[5];
+  RmsNorm(x, g, 1e-6f, 5, y);
+  double ms = 0;
+  for (float v : x) ms += v * v;
+  ms /= 5;
+  for (int i = 0; i < 5; ++i) EXPECT_NEAR(y[i], x[i] / std::sqrt(ms + 1e-6) * g[i], 1e-6);
+}
+
+TEST(Ops, GeluIsTheTanhApproximationNotErf) {
+  // gelu_tanh(1) = 0.8411919906, exact-erf gelu(1) = 0.8413447461.
+  EXPECT_NEAR(GeluTanh(1.f), 0.8411919906f, 1e-7);
+  EXPECT_NEAR(GeluTanh(-3.f), -0.0036373920f, 1e-7);
+}
+
+TEST(Ops, RopeRotatesSplitHalfPairs) {
+  // head_dim 4: pairs (0,2) and (1,3); inv_freq for base 10000: 1, 0.01.
+  float inv[2];
+  RopeInverseFrequencies(10000.f, 1.f, 4, inv);
+  EXPECT_FLOAT_EQ(inv[0], 1.f);
+  EXPECT_NEAR(inv[1], 0.01f, 1e-9);
+  float x[4] = {1, 0, 0, 0};
+  ApplyRope(x, 4, 2.f, inv);
+  EXPECT_NEAR(x[0], std::cos(2.0), 1e-6);
+  EXPECT_NEAR(x[2], std::sin(2.0), 1e-6);  // partner is x[2], not x[1]
+  EXPECT_EQ(x[1], 0.f);
+  RopeInverseFrequencies(10000.f, 8.f, 4, inv);  // linear scaling divides the frequencies
+  EXPECT_FLOAT_EQ(inv[0], 1.f / 8.f);
+}
+
+TEST(Ops, SoftmaxAndSoftCap) {
+  float v[3] = {1000, 1000, 1000};
+  Softmax(v, 3);
+  for (float p : v) EXPECT_NEAR(p, 1.f / 3, 1e-6);
+  float c[2] = {100, -0.5f};
+  SoftCap(c, 2, 30.f);
+  EXPECT_NEAR(c[0], 30 * std::tanh(100.0 / 30), 1e-5);
+  EXPECT_NEAR(c[1], 30 * std::tanh(-0.5 / 30), 1e-6);
+}
+
+TEST(Dispatch, ScalarAlwaysSupportedAndUnknownIsaRejected) {
+  EXPECT_EQ(SupportedIsas().back(), Isa::kScalar);
+  EXPECT_EQ(SelectKernels("scalar").isa, Isa::kScalar);
+  EXPECT_THROW(SelectKernels("sse9"), std::exception);
+}
+
+TEST(DType, HalfConversionsRoundTrip) {
+  for (float v : {0.f, 1.f, -2.5f, 65504.f, 6.1035156e-05f, 5.9604645e-08f}) {
+    EXPECT_EQ(F16ToF32(F32ToF16(v)), v) << v;
+  }
+  // 1e-3 is not representable: the nearest f16 is within half an ulp (2^-20 there).
+  EXPECT_LE(std::fabs(F16ToF32(F32ToF16(1e-3f)) - 1e-3f), 0.5f * std::ldexp(1.f, -20));
+  EXPECT_EQ(BF16ToF32(F32ToBF16(1.00390625f)), 1.f);  // ties to even
+  EXPECT_EQ(F32ToBF16(34.0f), 0x4208);
+  EXPECT_EQ(BF16ToF32(F32ToBF16(std::sqrt(1152.f))), 34.0f);  // Gemma 3 1B embedding scale
+}
+
+}  // namespace
+}  // namespace gemma
