@@ -9,6 +9,7 @@
 
 #include "core/dtype.h"
 #include "core/quant/dequantize.h"
+#include "core/quant/quantize.h"
 #include "kernels/kernels.h"
 #include "kernels/ops.h"
 #include "kernels/thread_pool.h"
@@ -78,6 +79,68 @@ TEST_P(KernelVsScalar, DotRowsMatchesScalarOnOddSizesAndMisalignment) {
       }
     }
   }
+}
+
+// Quantized weight types: each ISA slot against the scalar oracle of the same math (the integer
+// reference when the slot takes int8 activations), and against exact f32 math on the
+// dequantized weights within the error of 8-bit activations.
+TEST_P(KernelVsScalar, QuantizedDotsMatchTheirReference) {
+  const KernelTable& fast = KernelsFor(GetParam());
+  std::mt19937 rng(5);
+  std::normal_distribution<float> nd;
+  for (DType t : {DType::kQ8_0, DType::kQ4_0}) {
+    for (int64_t n : {32, 64, 96, 288, 1152}) {
+      for (int misalign : {0, 1, 3}) {
+        const int64_t rows = 7;
+        const uint64_t row_bytes = RowBytes(t, n);
+        std::vector<uint8_t> buf(row_bytes * rows + 8);
+        uint8_t* w = buf.data() + misalign;
+        std::vector<float> wf(static_cast<size_t>(n * rows)), x(static_cast<size_t>(n));
+        for (float& v : wf) v = nd(rng);
+        for (float& v : x) v = nd(rng);
+        for (int64_t r = 0; r < rows; ++r) QuantizeRow(t, &wf[r * n], w + r * row_bytes, n);
+        std::vector<ActBlockQ8> xq(static_cast<size_t>(n / 32));
+        QuantizeActivationsQ8(x.data(), xq.data(), n);
+        const bool int8 = fast.activation[static_cast<size_t>(t)] == ActivationType::kQ8;
+        std::vector<float> y(rows), y_ref(rows), y_exact(rows);
+        fast.dot_rows[static_cast<size_t>(t)](w, row_bytes, rows,
+                                              int8 ? static_cast<const void*>(xq.data()) : x.data(),
+                                              n, y.data());
+        KernelsFor(Isa::kScalar).dot_rows[static_cast<size_t>(t)](w, row_bytes, rows, x.data(), n,
+                                                                   y_exact.data());
+        if (int8) {
+          ReferenceDotQ8(t)(w, row_bytes, rows, xq.data(), n, y_ref.data());
+        } else {
+          y_ref = y_exact;
+        }
+        for (int64_t r = 0; r < rows; ++r) {
+          EXPECT_NEAR(y[r], y_ref[r], 1e-4 * (1 + std::fabs(y_ref[r])))
+              << IsaName(GetParam()) << " " << DTypeName(t) << " n=" << n;
+          // 8-bit activations of N(0,1) data: rounding error ~0.006 (std) per term against unit
+          // weights, growing as sqrt(n); 0.03 sqrt(n) is five standard deviations.
+          EXPECT_NEAR(y[r], y_exact[r], 0.03 * std::sqrt(static_cast<double>(n)) + 1e-3)
+              << IsaName(GetParam()) << " " << DTypeName(t) << " n=" << n;
+        }
+      }
+    }
+  }
+}
+
+TEST(ActivationQ8, QuantizesPerBlockWithF32Scale) {
+  float x[64];
+  for (int i = 0; i < 64; ++i) x[i] = (i < 32 ? 0.01f : 100.f) * static_cast<float>(i % 7 - 3);
+  ActBlockQ8 q[2];
+  QuantizeActivationsQ8(x, q, 64);
+  EXPECT_FLOAT_EQ(q[0].d, 0.03f / 127.f);
+  EXPECT_FLOAT_EQ(q[1].d, 300.f / 127.f);
+  for (int i = 0; i < 64; ++i) {
+    const ActBlockQ8& b = q[i / 32];
+    EXPECT_NEAR(b.d * b.qs[i % 32], x[i], b.d * 0.5f + 1e-9f);
+  }
+  float zeros[32] = {};
+  QuantizeActivationsQ8(zeros, q, 32);
+  EXPECT_EQ(q[0].d, 0.f);
+  for (int8_t v : q[0].qs) EXPECT_EQ(v, 0);
 }
 
 TEST_P(KernelVsScalar, MatMulAgreesWithScalarAcrossThreadCounts) {

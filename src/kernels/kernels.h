@@ -12,9 +12,26 @@
 
 namespace gemma {
 
+// The format a dot product wants its activations in: plain f32, or quantized to int8 per block
+// of 32 (ActBlockQ8) for the integer kernels of quantized weight types.
+enum class ActivationType : uint8_t { kF32, kQ8 };
+
+// Activations quantized per 32 elements: x ~= d * qs[i]. The scale stays f32 (ggml rounds it to
+// f16), so the int8 path loses only the 8-bit rounding of the activations.
+struct ActBlockQ8 {
+  static constexpr int kElems = 32;
+  float d;
+  int8_t qs[kElems];
+};
+static_assert(sizeof(ActBlockQ8) == 36, "ActBlockQ8 is 36 bytes");
+
+// Quantizes n (a multiple of 32) activations: d = max|x| / 127, qs = round(x / d).
+void QuantizeActivationsQ8(const float* x, ActBlockQ8* y, int64_t n);
+
 // y[r] = sum_i W[r][i] * x[i] for r in [0, n_rows). Row r starts at w + r * row_bytes and holds
-// n elements of the table slot's dtype (n is a multiple of its block size).
-using DotRowsFn = void (*)(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const float* x,
+// n elements of the table slot's dtype (n is a multiple of its block size); x is n activations
+// in the slot's ActivationType (float* or ActBlockQ8*).
+using DotRowsFn = void (*)(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const void* x,
                            int64_t n, float* y);
 
 enum class Isa { kScalar, kAvx2, kAvx512, kNeon };
@@ -22,7 +39,12 @@ enum class Isa { kScalar, kAvx2, kAvx512, kNeon };
 struct KernelTable {
   Isa isa = Isa::kScalar;
   std::array<DotRowsFn, static_cast<size_t>(DType::kCount)> dot_rows{};
+  std::array<ActivationType, static_cast<size_t>(DType::kCount)> activation{};  // all kF32
 };
+
+// Scalar reference for a weight type paired with int8 activations, or null when there is none:
+// the oracle for SIMD slots whose activation is kQ8 (the same integer math, plain loops).
+DotRowsFn ReferenceDotQ8(DType weights);
 
 const char* IsaName(Isa isa);
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 namespace gemma {
 
@@ -11,6 +12,17 @@ void MatMul(const KernelTable& k, ThreadPool& pool, const TensorView& w, const f
   const int64_t n = w.row_elems();
   const uint64_t row_bytes = w.row_bytes();
   const DotRowsFn dot = k.dot_rows[static_cast<size_t>(w.dtype)];
+  // Integer kernels take the activations quantized once per call, not once per row block.
+  const void* xa = x;
+  int64_t x_stride_bytes = ldx * static_cast<int64_t>(sizeof(float));
+  thread_local std::vector<ActBlockQ8> x_q8;
+  if (k.activation[static_cast<size_t>(w.dtype)] == ActivationType::kQ8) {
+    const int64_t blocks = n / ActBlockQ8::kElems;
+    x_q8.resize(static_cast<size_t>(blocks * n_tokens));
+    for (int64_t t = 0; t < n_tokens; ++t) QuantizeActivationsQ8(x + t * ldx, &x_q8[t * blocks], n);
+    xa = x_q8.data();
+    x_stride_bytes = blocks * static_cast<int64_t>(sizeof(ActBlockQ8));
+  }
   // Blocks of rows small enough to stay in L2 while every token of the batch passes over them.
   const int64_t block = std::clamp<int64_t>((64 << 10) / std::max<uint64_t>(1, row_bytes), 4, 256);
   const int64_t n_blocks = (n_rows + block - 1) / block;
@@ -19,7 +31,10 @@ void MatMul(const KernelTable& k, ThreadPool& pool, const TensorView& w, const f
       const int64_t r0 = b * block;
       const int64_t rows = std::min(block, n_rows - r0);
       const uint8_t* wb = w.data + static_cast<uint64_t>(r0) * row_bytes;
-      for (int64_t t = 0; t < n_tokens; ++t) dot(wb, row_bytes, rows, x + t * ldx, n, y + t * ldy + r0);
+      for (int64_t t = 0; t < n_tokens; ++t) {
+        dot(wb, row_bytes, rows, static_cast<const uint8_t*>(xa) + t * x_stride_bytes, n,
+            y + t * ldy + r0);
+      }
     }
   });
 }

@@ -20,8 +20,9 @@ float DotF32(const float* a, const float* b, int64_t n) {
   return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
 }
 
-void DotRowsF32(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const float* x, int64_t n,
+void DotRowsF32(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const void* xv, int64_t n,
                 float* y) {
+  const auto* x = static_cast<const float*>(xv);
   for (int64_t r = 0; r < n_rows; ++r) {
     y[r] = DotF32(reinterpret_cast<const float*>(w + static_cast<uint64_t>(r) * row_bytes), x, n);
   }
@@ -29,8 +30,9 @@ void DotRowsF32(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const floa
 
 // Any other type: dequantize the row, then the f32 dot.
 template <DType kType>
-void DotRowsDequant(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const float* x,
+void DotRowsDequant(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const void* xv,
                     int64_t n, float* y) {
+  const auto* x = static_cast<const float*>(xv);
   thread_local std::vector<float> row;
   row.resize(static_cast<size_t>(n));
   for (int64_t r = 0; r < n_rows; ++r) {

@@ -4,6 +4,7 @@
 
 #include "core/dtype.h"
 #include "kernels/kernels.h"
+#include "kernels/x86/avx2_kernels.h"
 
 namespace gemma {
 namespace {
@@ -54,8 +55,9 @@ float Dot(const T* w, const float* x, int64_t n) {
 }
 
 template <typename Loader, typename T>
-void DotRows(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const float* x, int64_t n,
+void DotRows(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const void* xv, int64_t n,
              float* y) {
+  const auto* x = static_cast<const float*>(xv);
   for (int64_t r = 0; r < n_rows; ++r) {
     y[r] = Dot<Loader>(reinterpret_cast<const T*>(w + static_cast<uint64_t>(r) * row_bytes), x, n);
   }
@@ -68,6 +70,7 @@ void FillAvx2Kernels(KernelTable* table) {
   table->dot_rows[static_cast<size_t>(DType::kF32)] = &DotRows<LoadF32, float>;
   table->dot_rows[static_cast<size_t>(DType::kBF16)] = &DotRows<LoadBF16, uint16_t>;
   table->dot_rows[static_cast<size_t>(DType::kF16)] = &DotRows<LoadF16, uint16_t>;
+  FillAvx2QuantKernels(table);
 }
 
 }  // namespace gemma
