@@ -126,6 +126,53 @@ TEST_P(KernelVsScalar, QuantizedDotsMatchTheirReference) {
   }
 }
 
+// Prefill tiles against the same table's per-token dot products, for token counts around the
+// tile width, odd row lengths and misaligned rows.
+TEST_P(KernelVsScalar, GemmTilesMatchPerTokenDots) {
+  const KernelTable& k = KernelsFor(GetParam());
+  std::mt19937 rng(3);
+  std::normal_distribution<float> nd;
+  for (DType t : {DType::kF32, DType::kBF16, DType::kF16, DType::kQ8_0, DType::kQ4_0}) {
+    const GemmTileFn tile = k.gemm_tile[static_cast<size_t>(t)];
+    if (tile == nullptr) continue;
+    const bool quant = IsQuantized(t);
+    for (int64_t n : quant ? std::vector<int64_t>{32, 96, 160} : std::vector<int64_t>{7, 16, 33, 100}) {
+      for (int64_t tokens : {1, 2, 3, 4, 5, 7, 9}) {
+        const int64_t rows = 6;
+        const uint64_t row_bytes = RowBytes(t, n);
+        std::vector<uint8_t> buf(row_bytes * rows + 4);
+        uint8_t* w = buf.data() + (quant ? 1 : GetDTypeInfo(t).block_bytes);  // misaligned
+        std::vector<float> wf(static_cast<size_t>(n));
+        for (int64_t r = 0; r < rows; ++r) {
+          for (float& v : wf) v = nd(rng);
+          QuantizeRow(t, wf.data(), w + r * row_bytes, n);
+        }
+        std::vector<float> x(static_cast<size_t>(n * tokens));
+        for (float& v : x) v = nd(rng);
+        std::vector<ActBlockQ8> xq(static_cast<size_t>(n / 32 * tokens));
+        const bool int8 = k.activation[static_cast<size_t>(t)] == ActivationType::kQ8;
+        if (int8) {
+          for (int64_t i = 0; i < tokens; ++i) QuantizeActivationsQ8(&x[i * n], &xq[i * (n / 32)], n);
+        }
+        const void* xa = int8 ? static_cast<const void*>(xq.data()) : x.data();
+        const int64_t stride = int8 ? n / 32 * static_cast<int64_t>(sizeof(ActBlockQ8)) : n * 4;
+        const int64_t ldy = rows + 3;
+        std::vector<float> y(static_cast<size_t>(ldy * tokens), -1.f), y_ref(y.size(), -1.f);
+        tile(w, row_bytes, rows, xa, stride, tokens, n, y.data(), ldy);
+        for (int64_t i = 0; i < tokens; ++i) {
+          k.dot_rows[static_cast<size_t>(t)](w, row_bytes, rows,
+                                             static_cast<const uint8_t*>(xa) + i * stride, n,
+                                             &y_ref[i * ldy]);
+        }
+        for (size_t i = 0; i < y.size(); ++i) {
+          EXPECT_NEAR(y[i], y_ref[i], 1e-4 * (1 + std::fabs(y_ref[i])))
+              << IsaName(GetParam()) << " " << DTypeName(t) << " n=" << n << " tokens=" << tokens;
+        }
+      }
+    }
+  }
+}
+
 TEST(ActivationQ8, QuantizesPerBlockWithF32Scale) {
   float x[64];
   for (int i = 0; i < 64; ++i) x[i] = (i < 32 ? 0.01f : 100.f) * static_cast<float>(i % 7 - 3);

@@ -28,5 +28,6 @@ Command MakeRunCommand();
 Command MakeLogitsCommand();
 Command MakeTokenizeCommand();
 Command MakeInfoCommand();
+Command MakeBenchCommand();
 
 }  // namespace gemma::cli

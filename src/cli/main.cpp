@@ -37,7 +37,7 @@ int Main(int argc, char** argv) {
   AddLogFlags(app, &log_flags);
 
   std::vector<Command> commands = {MakeRunCommand(), MakeLogitsCommand(), MakeTokenizeCommand(),
-                                   MakeInfoCommand()};
+                                   MakeInfoCommand(), MakeBenchCommand()};
   for (Command& c : commands) c.define(*app.add_subcommand(c.name, c.summary));
 
   try {

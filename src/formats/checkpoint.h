@@ -54,6 +54,7 @@ struct Checkpoint {
   ModelConfig config;
   TensorMap tensors;
   std::vector<std::shared_ptr<const MappedFile>> files;  // keep the mappings alive
+  std::vector<std::shared_ptr<const void>> owned_memory;  // in-memory tensors (synthetic models)
   TokenizerSource tokenizer;
   std::string chat_template;  // raw template text when the checkpoint has one
   GenerationDefaults generation;

@@ -34,12 +34,19 @@ void QuantizeActivationsQ8(const float* x, ActBlockQ8* y, int64_t n);
 using DotRowsFn = void (*)(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const void* x,
                            int64_t n, float* y);
 
+// A tile of a matrix product: y[t * ldy + r] = dot(row r, token t) for r < n_rows,
+// t < n_tokens, reading each weight row once for several tokens (prefill). Token t's activations
+// start at x + t * x_stride bytes. Null slots fall back to DotRowsFn per token.
+using GemmTileFn = void (*)(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const void* x,
+                            int64_t x_stride, int64_t n_tokens, int64_t n, float* y, int64_t ldy);
+
 enum class Isa { kScalar, kAvx2, kAvx512, kNeon };
 
 struct KernelTable {
   Isa isa = Isa::kScalar;
   std::array<DotRowsFn, static_cast<size_t>(DType::kCount)> dot_rows{};
   std::array<ActivationType, static_cast<size_t>(DType::kCount)> activation{};  // all kF32
+  std::array<GemmTileFn, static_cast<size_t>(DType::kCount)> gemm_tile{};
 };
 
 // Scalar reference for a weight type paired with int8 activations, or null when there is none:

@@ -26,11 +26,16 @@ void MatMul(const KernelTable& k, ThreadPool& pool, const TensorView& w, const f
   // Blocks of rows small enough to stay in L2 while every token of the batch passes over them.
   const int64_t block = std::clamp<int64_t>((64 << 10) / std::max<uint64_t>(1, row_bytes), 4, 256);
   const int64_t n_blocks = (n_rows + block - 1) / block;
+  const GemmTileFn gemm = n_tokens > 1 ? k.gemm_tile[static_cast<size_t>(w.dtype)] : nullptr;
   pool.ParallelFor(n_blocks, 1, [&](int64_t b0, int64_t b1, int) {
     for (int64_t b = b0; b < b1; ++b) {
       const int64_t r0 = b * block;
       const int64_t rows = std::min(block, n_rows - r0);
       const uint8_t* wb = w.data + static_cast<uint64_t>(r0) * row_bytes;
+      if (gemm != nullptr) {
+        gemm(wb, row_bytes, rows, xa, x_stride_bytes, n_tokens, n, y + r0, ldy);
+        continue;
+      }
       for (int64_t t = 0; t < n_tokens; ++t) {
         dot(wb, row_bytes, rows, static_cast<const uint8_t*>(xa) + t * x_stride_bytes, n,
             y + t * ldy + r0);

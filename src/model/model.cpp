@@ -17,3 +17,15 @@ std::shared_ptr<const Model> Model::LoadWithConfigEdit(
 }
 
 }  // namespace gemma
+
+namespace gemma {
+
+std::shared_ptr<const Model> Model::FromCheckpoint(Checkpoint checkpoint) {
+  std::shared_ptr<Model> m(new Model());
+  m->checkpoint_ = std::move(checkpoint);
+  m->config_ = m->checkpoint_.config;
+  m->weights_ = BindWeights(m->checkpoint_, &m->config_);
+  return m;
+}
+
+}  // namespace gemma

@@ -18,6 +18,8 @@ class Model {
   static std::shared_ptr<const Model> Load(const std::string& path);
   // The same with the config edited before binding: for tests that switch one architectural
   // feature off and check that the golden comparison notices.
+  // Binds an already opened checkpoint (e.g. a synthetic one built in memory).
+  static std::shared_ptr<const Model> FromCheckpoint(Checkpoint checkpoint);
   static std::shared_ptr<const Model> LoadWithConfigEdit(
       const std::string& path, const std::function<void(ModelConfig&)>& edit);
 

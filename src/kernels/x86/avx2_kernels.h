@@ -6,5 +6,6 @@
 namespace gemma {
 
 void FillAvx2QuantKernels(KernelTable* table);
+void FillAvx2GemmKernels(KernelTable* table);  // needs the quant slots' activation types
 
 }  // namespace gemma

@@ -71,6 +71,7 @@ void FillAvx2Kernels(KernelTable* table) {
   table->dot_rows[static_cast<size_t>(DType::kBF16)] = &DotRows<LoadBF16, uint16_t>;
   table->dot_rows[static_cast<size_t>(DType::kF16)] = &DotRows<LoadF16, uint16_t>;
   FillAvx2QuantKernels(table);
+  FillAvx2GemmKernels(table);
 }
 
 }  // namespace gemma

@@ -1,0 +1,195 @@
+#include "model/synthetic.h"
+
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <memory>
+
+#include "core/quant/quantize.h"
+#include "formats/hf_config.h"
+#include "gemma/error.h"
+
+namespace gemma {
+namespace {
+
+struct RealConfig {
+  const char* model_type;
+  int vocab, d, ff, layers, heads, kv_heads, head_dim, window, context;
+  const char* extra;  // further config.json keys
+};
+
+// gemma-models.md §1.1.
+const std::map<std::string, RealConfig>& Configs() {
+  static const std::map<std::string, RealConfig> kConfigs = {
+      {"gemma1-2b", {"gemma", 256000, 2048, 16384, 18, 8, 1, 256, 0, 8192, ""}},
+      {"gemma2-2b",
+       {"gemma2", 256000, 2304, 9216, 26, 8, 4, 256, 4096, 8192,
+        R"("query_pre_attn_scalar": 256, "attn_logit_softcapping": 50.0, "final_logit_softcapping": 30.0,)"}},
+      {"gemma2-9b",
+       {"gemma2", 256000, 3584, 14336, 42, 16, 8, 256, 4096, 8192,
+        R"("query_pre_attn_scalar": 256, "attn_logit_softcapping": 50.0, "final_logit_softcapping": 30.0,)"}},
+      {"gemma3-270m",
+       {"gemma3_text", 262144, 640, 2048, 18, 4, 1, 256, 512, 32768,
+        R"("query_pre_attn_scalar": 256, "rope_theta": 1000000.0, "rope_local_base_freq": 10000.0,)"}},
+      {"gemma3-1b",
+       {"gemma3_text", 262144, 1152, 6912, 26, 4, 1, 256, 512, 32768,
+        R"("query_pre_attn_scalar": 256, "rope_theta": 1000000.0, "rope_local_base_freq": 10000.0,)"}},
+      {"gemma3-4b",
+       {"gemma3_text", 262208, 2560, 10240, 34, 8, 4, 256, 1024, 131072,
+        R"("query_pre_attn_scalar": 256, "rope_theta": 1000000.0, "rope_local_base_freq": 10000.0,
+           "rope_scaling": {"rope_type": "linear", "factor": 8.0},)"}},
+  };
+  return kConfigs;
+}
+
+// xorshift64*: fast enough to fill gigabytes, deterministic.
+struct Rng {
+  uint64_t s;
+  uint64_t Next() {
+    s ^= s >> 12;
+    s ^= s << 25;
+    s ^= s >> 27;
+    return s * 0x2545F4914F6CDD1Dull;
+  }
+};
+
+// Fills a tensor of `type` with valid random content of magnitude ~scale. Quantized blocks get
+// random quants and a fixed scale; plain floats get values from a small table.
+void FillRandom(DType type, uint8_t* dst, uint64_t n_elems, float scale, Rng& rng) {
+  if (type == DType::kF32 || type == DType::kF16 || type == DType::kBF16) {
+    float table[256];
+    for (int i = 0; i < 256; ++i) table[i] = scale * (static_cast<float>(i) - 127.5f) / 74.f;
+    for (uint64_t i = 0; i < n_elems; ++i) {
+      const float v = table[rng.Next() >> 56];
+      if (type == DType::kF32) {
+        std::memcpy(dst + 4 * i, &v, 4);
+      } else {
+        const uint16_t h = type == DType::kBF16 ? F32ToBF16(v) : F32ToF16(v);
+        std::memcpy(dst + 2 * i, &h, 2);
+      }
+    }
+    return;
+  }
+  // Quantized types: a pool of blocks quantized from random floats, copied in random order
+  // (memcpy speed for gigabytes; the values are as random as a benchmark needs).
+  const int block = GetDTypeInfo(type).block_elems;
+  const uint64_t block_bytes = static_cast<uint64_t>(GetDTypeInfo(type).block_bytes);
+  constexpr int kPool = 4096;
+  std::vector<uint8_t> pool(kPool * block_bytes);
+  std::vector<float> buf(static_cast<size_t>(block));
+  for (int p = 0; p < kPool; ++p) {
+    for (float& v : buf) {
+      v = scale * (static_cast<float>(rng.Next() >> 40) / static_cast<float>(1 << 24) - 0.5f) * 3.4f;
+    }
+    QuantizeRow(type, buf.data(), pool.data() + p * block_bytes, block);
+  }
+  for (uint64_t b = 0; b < n_elems / static_cast<uint64_t>(block); ++b) {
+    std::memcpy(dst + b * block_bytes, pool.data() + (rng.Next() >> 52) * block_bytes, block_bytes);
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> SyntheticModelNames() {
+  std::vector<std::string> names;
+  for (const auto& [name, c] : Configs()) names.push_back(name);
+  return names;
+}
+
+std::string SyntheticConfigJson(const std::string& name) {
+  const auto it = Configs().find(name);
+  if (it == Configs().end()) {
+    std::string known;
+    for (const std::string& n : SyntheticModelNames()) known += (known.empty() ? "" : ", ") + n;
+    Fail(ErrorKind::kUsage, "unknown synthetic model '" + name + "' (known: " + known + ")");
+  }
+  const RealConfig& c = it->second;
+  std::string window;
+  if (c.window > 0) window = "\"sliding_window\": " + std::to_string(c.window) + ",";
+  return std::string("{\"model_type\": \"") + c.model_type + "\", " +
+         "\"vocab_size\": " + std::to_string(c.vocab) + ", \"hidden_size\": " + std::to_string(c.d) +
+         ", \"intermediate_size\": " + std::to_string(c.ff) +
+         ", \"num_hidden_layers\": " + std::to_string(c.layers) +
+         ", \"num_attention_heads\": " + std::to_string(c.heads) +
+         ", \"num_key_value_heads\": " + std::to_string(c.kv_heads) +
+         ", \"head_dim\": " + std::to_string(c.head_dim) + ", " + window + c.extra +
+         " \"max_position_embeddings\": " + std::to_string(c.context) +
+         ", \"eos_token_id\": [1, 106], \"bos_token_id\": 2}";
+}
+
+Checkpoint MakeSyntheticCheckpoint(const std::string& name, DType type, uint64_t seed) {
+  const std::string json = SyntheticConfigJson(name);
+  HfConfig hf = ParseHfConfig(json, "synthetic:" + name);
+  if (!HasQuantizer(type)) {
+    Fail(ErrorKind::kUnsupported,
+         "synthetic models cannot be built in " + std::string(DTypeName(type)) + " yet");
+  }
+  Checkpoint ck;
+  ck.path = "synthetic:" + name;
+  ck.format = "synthetic";
+  ck.config = hf.config;
+  const ModelConfig& c = ck.config;
+  Rng rng{seed * 0x9E3779B97F4A7C15ull + 1};
+
+  // One allocation for all tensors, 64-byte aligned each.
+  struct Pending {
+    std::string name;
+    DType type;
+    std::vector<int64_t> shape;
+    float scale;
+  };
+  std::vector<Pending> pending;
+  const int64_t vocab = Configs().at(name).vocab;
+  pending.push_back({"token_embd.weight", type, {vocab, c.d_model}, 0.05f});
+  pending.push_back({"output_norm.weight", DType::kF32, {c.d_model}, 0.1f});
+  for (int i = 0; i < c.n_layers; ++i) {
+    const LayerConfig& l = c.layers[static_cast<size_t>(i)];
+    const std::string p = "blk." + std::to_string(i) + ".";
+    const int64_t q = int64_t{l.n_heads} * l.head_dim, kv = int64_t{l.n_kv_heads} * l.head_dim;
+    for (const char* norm : {"attn_norm", "ffn_norm"}) pending.push_back({p + norm + ".weight", DType::kF32, {c.d_model}, 0.1f});
+    if (c.post_norms) {
+      for (const char* norm : {"post_attention_norm", "post_ffw_norm"}) pending.push_back({p + norm + ".weight", DType::kF32, {c.d_model}, 0.1f});
+    }
+    if (c.qk_norm) {
+      for (const char* norm : {"attn_q_norm", "attn_k_norm"}) pending.push_back({p + norm + ".weight", DType::kF32, {l.head_dim}, 0.1f});
+    }
+    pending.push_back({p + "attn_q.weight", type, {q, c.d_model}, 0.05f});
+    pending.push_back({p + "attn_k.weight", type, {kv, c.d_model}, 0.05f});
+    pending.push_back({p + "attn_v.weight", type, {kv, c.d_model}, 0.05f});
+    pending.push_back({p + "attn_output.weight", type, {c.d_model, q}, 0.05f});
+    pending.push_back({p + "ffn_gate.weight", type, {l.ff_dim, c.d_model}, 0.05f});
+    pending.push_back({p + "ffn_up.weight", type, {l.ff_dim, c.d_model}, 0.05f});
+    pending.push_back({p + "ffn_down.weight", type, {c.d_model, l.ff_dim}, 0.05f});
+  }
+  uint64_t total = 0;
+  std::vector<uint64_t> offsets;
+  for (const Pending& t : pending) {
+    uint64_t bytes = 0;
+    std::string why;
+    if (!ComputeTensorBytes(t.type, static_cast<int>(t.shape.size()), t.shape.data(), &bytes, &why)) {
+      Fail(ErrorKind::kUnsupported, "synthetic " + name + " in " + std::string(DTypeName(type)) +
+                                        ": tensor " + t.name + " " + why);
+    }
+    offsets.push_back(total);
+    total += (bytes + 63) / 64 * 64;
+  }
+  auto storage = std::shared_ptr<uint8_t[]>(new uint8_t[total + 64]);
+  uint8_t* base = storage.get() + (64 - reinterpret_cast<uintptr_t>(storage.get()) % 64) % 64;
+  for (size_t i = 0; i < pending.size(); ++i) {
+    const Pending& t = pending[i];
+    TensorView v;
+    v.dtype = t.type;
+    v.n_dims = static_cast<int>(t.shape.size());
+    for (int d = 0; d < v.n_dims; ++d) v.shape[static_cast<size_t>(d)] = t.shape[static_cast<size_t>(d)];
+    v.data = base + offsets[i];
+    std::string why;
+    ComputeTensorBytes(t.type, v.n_dims, t.shape.data(), &v.n_bytes, &why);
+    FillRandom(t.type, base + offsets[i], static_cast<uint64_t>(v.n_elements()), t.scale, rng);
+    ck.tensors[t.name] = NamedTensor{v, ck.path, t.name};
+  }
+  ck.owned_memory.push_back(std::shared_ptr<const void>(storage, storage.get()));
+  ck.notes.push_back("synthetic model: random weights with the shapes of " + name);
+  return ck;
+}
+
+}  // namespace gemma

@@ -1,0 +1,27 @@
+// Random-weight models with the exact shapes of real Gemma releases, built in memory in any
+// supported weight type: speed does not depend on the values, so benchmarks need no download.
+// The configs are written as Hugging Face config.json text and parsed by the one HF config
+// reader, so a synthetic model is configured exactly like a downloaded one.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/dtype.h"
+#include "formats/checkpoint.h"
+
+namespace gemma {
+
+// Names accepted by MakeSyntheticCheckpoint: gemma1-2b, gemma2-2b, gemma2-9b, gemma3-270m,
+// gemma3-1b, gemma3-4b.
+std::vector<std::string> SyntheticModelNames();
+
+// The config.json text of a known real config; throws Error(kUsage) for unknown names.
+std::string SyntheticConfigJson(const std::string& name);
+
+// Builds the checkpoint in memory: matrices of `weight_type`, norms f32, deterministic from
+// `seed`. Values are small random numbers (valid, finite blocks for quantized types).
+Checkpoint MakeSyntheticCheckpoint(const std::string& name, DType weight_type, uint64_t seed = 1);
+
+}  // namespace gemma
