@@ -136,14 +136,16 @@ TEST_P(GoldenHf, GreedyContinuationMatchesReference) {
 }
 
 // Prefill in small chunks, then decode token by token: the KV cache (with sliding-window rings
-// far shorter than the prompt) must give the same logits as one batch.
+// far shorter than the prompt) must give the same logits as one batch. Prefill tiles and decode
+// dot products sum in different orders, hence the golden tolerance rather than bit equality
+// (a cache bug moves logits by whole units).
 TEST_P(GoldenHf, ChunkedPrefillAndDecodeMatchOneBatch) {
   GEMMA_REQUIRE_TESTDATA();
   const GoldenCase c = LoadCase(GetParam().case_name);
   auto model = Model::Load(c.dir + "/hf");
   const std::vector<float> one = RunPrompt(model, c.prompt, GetParam().isa);
   const std::vector<float> chunked = RunPrompt(model, c.prompt, GetParam().isa, /*max_batch=*/3);
-  EXPECT_LE(Compare(chunked, one).max_abs, 1e-5);
+  EXPECT_LE(Compare(chunked, one).max_abs, kMaxAbsF32);
   SessionOptions o;
   o.isa = GetParam().isa;
   o.n_threads = 1;
@@ -154,7 +156,7 @@ TEST_P(GoldenHf, ChunkedPrefillAndDecodeMatchOneBatch) {
     s.Forward(&id, 1);
     stepwise.insert(stepwise.end(), s.logits().begin(), s.logits().begin() + V);
   }
-  EXPECT_LE(Compare(stepwise, one).max_abs, 1e-5);
+  EXPECT_LE(Compare(stepwise, one).max_abs, kMaxAbsF32);
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, GoldenHf, ::testing::ValuesIn(AllParams()),
