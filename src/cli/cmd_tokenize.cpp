@@ -25,7 +25,8 @@ Tokenizer OpenTokenizer(const TokenizeFlags& f) {
   }
   if (!f.model.empty()) {
     // Only the tokenizer is needed: open the checkpoint without binding weights.
-    return Tokenizer::Load(OpenCheckpoint(f.model).tokenizer);
+    const Checkpoint ck = OpenCheckpoint(f.model);
+    return Tokenizer::Load(ck.tokenizer, ck.path);
   }
   TokenizerSource src;
   if (f.tokenizer_file.size() >= 5 &&

@@ -63,7 +63,7 @@ Tokenizer LoadTokenizer(const Model& model) {
     Fail(ErrorKind::kIo, model.checkpoint().path +
                              ": no tokenizer (expected tokenizer.model or tokenizer.json)");
   }
-  return Tokenizer::Load(src);
+  return Tokenizer::Load(src, model.checkpoint().path);
 }
 
 SessionOptions MakeSessionOptions(const ModelFlags& flags) {

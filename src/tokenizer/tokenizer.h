@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "formats/checkpoint.h"
@@ -19,6 +20,9 @@ class Tokenizer {
  public:
   // Throws Error(kIo/kFormat) naming the file on failure.
   static Tokenizer Load(const TokenizerSource& source);
+  // The same; `origin` names the checkpoint file in messages about GGUF arrays (which have no
+  // file of their own).
+  static Tokenizer Load(const TokenizerSource& source, const std::string& origin);
   static Tokenizer FromSerializedProto(const std::string& model_proto_bytes,
                                        const std::string& origin);
   Tokenizer(Tokenizer&&) noexcept;
@@ -36,11 +40,25 @@ class Tokenizer {
   int eos_id() const;
   bool IsByte(int id) const;
   bool IsControl(int id) const;
+
+  // Additions.
+  int pad_id() const;  // -1 when absent
+  int unk_id() const;
+  // The byte of a <0xXX> piece, -1 for other ids.
+  int ByteValue(int id) const;
+  // Like Encode, but <bos>/<eos>/<pad>/<unk> written as text also become their ids (SentencePiece
+  // never matches CONTROL/UNKNOWN pieces in text; HF's added-token split does). Leftmost-longest,
+  // the text between them is encoded with Encode. Only for trusted text: it lets the text inject
+  // control tokens.
+  std::vector<int> EncodeWithSpecialTokenText(std::string_view text) const;
   const sentencepiece::SentencePieceProcessor& processor() const { return *sp_; }
 
  private:
   Tokenizer();
   std::unique_ptr<sentencepiece::SentencePieceProcessor> sp_;
+  std::string origin_;  // for messages
+  // CONTROL and UNKNOWN pieces (text, id), for EncodeWithSpecialTokenText.
+  std::vector<std::pair<std::string, int>> special_text_;
 };
 
 // Incremental detokenizer for streaming: returns only complete UTF-8 text, holding back the
