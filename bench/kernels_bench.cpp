@@ -1,0 +1,88 @@
+// Micro-benchmarks of the kernels (Google Benchmark): throughput of each weight type's dot
+// product and prefill tile per ISA, on cache-resident and DRAM-sized weights. Figures, not
+// pass/fail: speed targets live here and in `gemma bench`, never in unit tests.
+#include <benchmark/benchmark.h>
+
+#include <random>
+#include <vector>
+
+#include "core/dtype.h"
+#include "core/quant/quantize.h"
+#include "kernels/kernels.h"
+#include "kernels/ops.h"
+#include "kernels/thread_pool.h"
+
+namespace gemma {
+namespace {
+
+struct Weights {
+  std::vector<uint8_t> bytes;
+  TensorView view;
+};
+
+Weights MakeWeights(DType t, int64_t rows, int64_t cols) {
+  Weights w;
+  const uint64_t row_bytes = RowBytes(t, static_cast<uint64_t>(cols));
+  w.bytes.resize(row_bytes * static_cast<uint64_t>(rows));
+  std::mt19937 rng(1);
+  std::normal_distribution<float> nd(0.f, 0.05f);
+  std::vector<float> row(static_cast<size_t>(cols));
+  for (int64_t r = 0; r < rows; ++r) {
+    for (float& v : row) v = nd(rng);
+    QuantizeRow(t, row.data(), w.bytes.data() + r * row_bytes, cols);
+  }
+  w.view.dtype = t;
+  w.view.n_dims = 2;
+  w.view.shape = {rows, cols, 0, 0};
+  w.view.data = w.bytes.data();
+  w.view.n_bytes = w.bytes.size();
+  return w;
+}
+
+// args: dtype, isa, rows, tokens, threads. Gemma 3 1B shapes: d 1152, ff 6912.
+void BM_MatMul(benchmark::State& state) {
+  const auto t = static_cast<DType>(state.range(0));
+  const auto isa = static_cast<Isa>(state.range(1));
+  const int64_t rows = state.range(2), tokens = state.range(3), cols = 1152;
+  std::vector<Isa> supported = SupportedIsas();
+  if (std::find(supported.begin(), supported.end(), isa) == supported.end()) {
+    state.SkipWithError("ISA not supported here");
+    return;
+  }
+  const KernelTable& k = KernelsFor(isa);
+  const Weights w = MakeWeights(t, rows, cols);
+  std::vector<float> x(static_cast<size_t>(cols * tokens), 0.5f), y(static_cast<size_t>(rows * tokens));
+  ThreadPool pool(static_cast<int>(state.range(4)));
+  for (auto _ : state) {
+    MatMul(k, pool, w.view, x.data(), tokens, cols, y.data(), rows);
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.SetLabel(std::string(DTypeName(t)) + "/" + IsaName(isa));
+  state.counters["weights_GBps"] = benchmark::Counter(
+      static_cast<double>(w.bytes.size()) * state.iterations(), benchmark::Counter::kIsRate);
+  state.counters["MACs"] = benchmark::Counter(
+      static_cast<double>(rows * cols * tokens) * state.iterations(), benchmark::Counter::kIsRate);
+}
+
+void Args(benchmark::internal::Benchmark* b) {
+  for (DType t : {DType::kBF16, DType::kQ8_0, DType::kQ4_0}) {
+    for (Isa isa : {Isa::kScalar, Isa::kAvx2}) {
+      // 96 rows: L2-resident weights (compute speed); 6912 x 1152: an ffn matrix from DRAM.
+      for (int64_t rows : {96, 6912}) {
+        for (int64_t tokens : {1, 64}) {
+          if (isa == Isa::kScalar && tokens > 1) continue;
+          b->Args({static_cast<int64_t>(t), static_cast<int64_t>(isa), rows, tokens, 1});
+        }
+      }
+    }
+  }
+  b->Args({static_cast<int64_t>(DType::kQ4_0), static_cast<int64_t>(Isa::kAvx2), 6912, 1, 2});
+  b->Args({static_cast<int64_t>(DType::kBF16), static_cast<int64_t>(Isa::kAvx2), 6912, 1, 2});
+}
+
+BENCHMARK(BM_MatMul)->Apply(Args)->UseRealTime()->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+}  // namespace gemma
+
+BENCHMARK_MAIN();
