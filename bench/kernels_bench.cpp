@@ -66,7 +66,7 @@ void BM_MatMul(benchmark::State& state) {
 
 void Args(benchmark::internal::Benchmark* b) {
   for (DType t : {DType::kBF16, DType::kQ8_0, DType::kQ4_0}) {
-    for (Isa isa : {Isa::kScalar, Isa::kAvx2}) {
+    for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx2Int8}) {
       // 96 rows: L2-resident weights (compute speed); 6912 x 1152: an ffn matrix from DRAM.
       for (int64_t rows : {96, 6912}) {
         for (int64_t tokens : {1, 64}) {

@@ -2,6 +2,7 @@
 // lengths, unaligned rows and tails; and the thread pool and element-wise ops on their own.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <random>
@@ -211,7 +212,11 @@ TEST_P(KernelVsScalar, MatMulAgreesWithScalarAcrossThreadCounts) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Isas, KernelVsScalar, ::testing::ValuesIn(SupportedIsas()),
-                         [](const auto& info) { return std::string(IsaName(info.param)); });
+                         [](const auto& info) {
+                           std::string n = IsaName(info.param);
+                           std::replace(n.begin(), n.end(), '-', '_');
+                           return n;
+                         });
 
 TEST(ThreadPool, CoversEveryIndexExactlyOnce) {
   ThreadPool pool(3);

@@ -12,6 +12,7 @@ bool CpuSupports(Isa isa) {
     case Isa::kScalar: return true;
 #if defined(GEMMA_HAVE_X86_KERNELS)
     case Isa::kAvx2:
+    case Isa::kAvx2Int8:
       return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
              __builtin_cpu_supports("f16c");
 #endif
@@ -25,6 +26,7 @@ KernelTable BuildTable(Isa isa) {
   switch (isa) {
 #if defined(GEMMA_HAVE_X86_KERNELS)
     case Isa::kAvx2: FillAvx2Kernels(&t); break;
+    case Isa::kAvx2Int8: FillAvx2Int8Kernels(&t); break;
 #endif
     default: break;
   }
@@ -34,9 +36,10 @@ KernelTable BuildTable(Isa isa) {
 Isa ParseIsa(const std::string& name) {
   if (name == "scalar") return Isa::kScalar;
   if (name == "avx2") return Isa::kAvx2;
+  if (name == "avx2-int8") return Isa::kAvx2Int8;
   if (name == "avx512") return Isa::kAvx512;
   if (name == "neon") return Isa::kNeon;
-  Fail(ErrorKind::kUsage, "unknown ISA '" + name + "' (expected auto, scalar, avx2, avx512, neon)");
+  Fail(ErrorKind::kUsage, "unknown ISA '" + name + "' (expected auto, scalar, avx2, avx2-int8, avx512, neon)");
 }
 
 }  // namespace
@@ -45,6 +48,7 @@ const char* IsaName(Isa isa) {
   switch (isa) {
     case Isa::kScalar: return "scalar";
     case Isa::kAvx2: return "avx2";
+    case Isa::kAvx2Int8: return "avx2-int8";
     case Isa::kAvx512: return "avx512";
     case Isa::kNeon: return "neon";
   }
@@ -53,7 +57,7 @@ const char* IsaName(Isa isa) {
 
 std::vector<Isa> SupportedIsas() {
   std::vector<Isa> out;
-  for (Isa isa : {Isa::kAvx512, Isa::kAvx2, Isa::kNeon}) {
+  for (Isa isa : {Isa::kAvx512, Isa::kAvx2, Isa::kNeon, Isa::kAvx2Int8}) {
     if (CpuSupports(isa)) out.push_back(isa);
   }
   out.push_back(Isa::kScalar);
@@ -67,7 +71,8 @@ const KernelTable& KernelsFor(Isa isa) {
   }
   // Built once per ISA, immutable afterwards.
   static const KernelTable kTables[] = {BuildTable(Isa::kScalar), BuildTable(Isa::kAvx2),
-                                        BuildTable(Isa::kAvx512), BuildTable(Isa::kNeon)};
+                                        BuildTable(Isa::kAvx2Int8), BuildTable(Isa::kAvx512),
+                                        BuildTable(Isa::kNeon)};
   return kTables[static_cast<int>(isa)];
 }
 

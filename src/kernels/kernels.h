@@ -40,7 +40,9 @@ using DotRowsFn = void (*)(const uint8_t* w, uint64_t row_bytes, int64_t n_rows,
 using GemmTileFn = void (*)(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const void* x,
                             int64_t x_stride, int64_t n_tokens, int64_t n, float* y, int64_t ldy);
 
-enum class Isa { kScalar, kAvx2, kAvx512, kNeon };
+// A kernel table variant. kAvx2Int8 is AVX2 with int8 activations for Q8_0/Q4_0 (fewer
+// instructions, llama.cpp-like accuracy); it is never picked automatically.
+enum class Isa { kScalar, kAvx2, kAvx2Int8, kAvx512, kNeon };
 
 struct KernelTable {
   Isa isa = Isa::kScalar;
@@ -61,7 +63,8 @@ std::vector<Isa> SupportedIsas();
 // The table for `isa`; throws Error(kUsage) when it is not compiled in or not supported here.
 const KernelTable& KernelsFor(Isa isa);
 
-// Picks the table: `request` ("auto", "", "scalar", "avx2", "avx512", "neon"); "auto"/"" honours
+// Picks the table: `request` ("auto", "", "scalar", "avx2", "avx2-int8", "avx512", "neon");
+// "auto"/"" honours
 // the GEMMA_ISA environment variable, then takes the best supported ISA.
 const KernelTable& SelectKernels(const std::string& request);
 
@@ -69,6 +72,7 @@ const KernelTable& SelectKernels(const std::string& request);
 void FillScalarKernels(KernelTable* table);
 #if defined(GEMMA_HAVE_X86_KERNELS)
 void FillAvx2Kernels(KernelTable* table);
+void FillAvx2Int8Kernels(KernelTable* table);
 #endif
 
 }  // namespace gemma

@@ -70,6 +70,13 @@ void FillAvx2Kernels(KernelTable* table) {
   table->dot_rows[static_cast<size_t>(DType::kF32)] = &DotRows<LoadF32, float>;
   table->dot_rows[static_cast<size_t>(DType::kBF16)] = &DotRows<LoadBF16, uint16_t>;
   table->dot_rows[static_cast<size_t>(DType::kF16)] = &DotRows<LoadF16, uint16_t>;
+  FillAvx2QuantF32Kernels(table);
+  FillAvx2GemmKernels(table);
+}
+
+void FillAvx2Int8Kernels(KernelTable* table) {
+  FillAvx2Kernels(table);
+  table->isa = Isa::kAvx2Int8;
   FillAvx2QuantKernels(table);
   FillAvx2GemmKernels(table);
 }

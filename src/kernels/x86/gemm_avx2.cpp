@@ -159,8 +159,12 @@ void FillAvx2GemmKernels(KernelTable* table) {
   table->gemm_tile[static_cast<size_t>(DType::kF32)] = kFloatTile<WidenF32>;
   table->gemm_tile[static_cast<size_t>(DType::kBF16)] = kFloatTile<WidenBF16>;
   table->gemm_tile[static_cast<size_t>(DType::kF16)] = kFloatTile<WidenF16>;
-  table->gemm_tile[static_cast<size_t>(DType::kQ8_0)] = kQuantTile<UnpackQ8_0>;
-  table->gemm_tile[static_cast<size_t>(DType::kQ4_0)] = kQuantTile<UnpackQ4_0>;
+  if (table->activation[static_cast<size_t>(DType::kQ8_0)] == ActivationType::kQ8) {
+    table->gemm_tile[static_cast<size_t>(DType::kQ8_0)] = kQuantTile<UnpackQ8_0>;
+  }
+  if (table->activation[static_cast<size_t>(DType::kQ4_0)] == ActivationType::kQ8) {
+    table->gemm_tile[static_cast<size_t>(DType::kQ4_0)] = kQuantTile<UnpackQ4_0>;
+  }
 }
 
 }  // namespace gemma
