@@ -7,6 +7,7 @@
 
 #include "cli/command.h"
 #include "cli/common.h"
+#include "model/kv_cache.h"
 
 namespace gemma::cli {
 namespace {
@@ -42,6 +43,13 @@ int Run(const InfoFlags& f) {
                                           : "");
     if (rope.find(r) == std::string::npos) rope += (rope.empty() ? "" : ", ") + r;
   }
+  // Memory at the context a session would use: weights are mapped (resident as touched), the
+  // KV cache is allocated (f32 K and V; sliding layers keep only their window).
+  const SessionOptions so = MakeSessionOptions(f.model);
+  const int ctx = so.context_length > 0 ? so.context_length
+                                        : std::min(c.context_length, SessionOptions::kDefaultContextCap);
+  const uint64_t kv_bytes = KvCache::EstimateBytes(c, ctx, so.max_batch);
+  const uint64_t peak_bytes = ck.WeightBytes() + kv_bytes;
   if (f.json) {
     nlohmann::json j;
     j["path"] = ck.path;
@@ -63,6 +71,9 @@ int Run(const InfoFlags& f) {
     j["final_softcap"] = c.final_softcap;
     j["qk_norm"] = c.qk_norm;
     j["weight_bytes"] = ck.WeightBytes();
+    j["context"] = ctx;
+    j["kv_cache_bytes"] = kv_bytes;
+    j["estimated_peak_bytes"] = peak_bytes;
     for (const auto& [name, e] : dtypes) j["dtypes"][name] = {{"tensors", e.first}, {"bytes", e.second}};
     j["notes"] = ck.notes;
     std::cout << j.dump(2) << '\n';
@@ -91,6 +102,9 @@ int Run(const InfoFlags& f) {
   for (const auto& [name, e] : dtypes) {
     std::cout << fmt::format("  {:<6} {:>5} tensors  {}\n", name, e.first, Bytes(e.second));
   }
+  std::cout << fmt::format("KV cache:       {} at a context of {} tokens (f32)\n", Bytes(kv_bytes), ctx)
+            << fmt::format("peak RAM:       about {} (weights + KV cache, scratch excluded)\n",
+                           Bytes(peak_bytes));
   for (const std::string& note : ck.notes) std::cout << "note: " << note << '\n';
   return kExitOk;
 }

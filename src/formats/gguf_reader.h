@@ -115,8 +115,8 @@ struct GgufTensorInfo {
   DType dtype = DType::kF32;   // valid when has_dtype
   int n_dims = 0;
   std::array<int64_t, TensorView::kMaxDims> ne{};  // as stored: innermost first
-  uint64_t offset = 0;   // relative to the data section
-  uint64_t n_bytes = 0;  // bytes of data
+  uint64_t offset = 0;                             // relative to the data section
+  uint64_t n_bytes = 0;                            // bytes of data
   // Outermost-first view into the mapping (ne [in, out] -> shape {out, in}); data is nullptr
   // when !has_dtype.
   TensorView view;
@@ -126,7 +126,7 @@ class GgufFile {
  public:
   // Hard limits, far above any real checkpoint (ggml uses 1 GiB for strings and arrays).
   static constexpr uint64_t kMaxStringBytes = uint64_t{1} << 30;
-  static constexpr uint64_t kMaxKeyBytes = 65535;   // GGUF spec: keys are at most 65535 bytes
+  static constexpr uint64_t kMaxKeyBytes = 65535;      // GGUF spec: keys are at most 65535 bytes
   static constexpr uint64_t kMaxTensorNameBytes = 63;  // ggml GGML_MAX_NAME (64) - 1
   static constexpr uint64_t kMaxArrayElements = uint64_t{1} << 30;
   static constexpr uint64_t kMaxTensors = uint64_t{1} << 24;

@@ -26,6 +26,8 @@ class KvCache {
     return const_cast<KvCache*>(this)->Slot(layer, position, false);
   }
   uint64_t bytes() const;
+  // What a cache for this config and context would take, without allocating it.
+  static uint64_t EstimateBytes(const ModelConfig& config, int context_length, int max_batch);
 
  private:
   struct Layer {

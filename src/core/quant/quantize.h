@@ -1,0 +1,18 @@
+// Scalar reference quantization (f32 -> block format) for the formats that have a simple
+// round-to-nearest reference in ggml: Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, plus F32/F16/BF16
+// conversion. K-quant quantizers (ggml's iterative scale search) are not implemented.
+#pragma once
+
+#include <cstdint>
+
+#include "core/dtype.h"
+
+namespace gemma {
+
+bool HasQuantizer(DType dtype);
+
+// Converts `n` f32 values to `dtype` at `dst` (RowBytes(dtype, n) bytes, any alignment). `n` must
+// be a multiple of the block size. Throws Error(kUnsupported) for types without a quantizer.
+void QuantizeRow(DType dtype, const float* src, uint8_t* dst, int64_t n);
+
+}  // namespace gemma
