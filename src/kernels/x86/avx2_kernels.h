@@ -7,9 +7,7 @@ namespace gemma {
 
 // Q8_0/Q4_0 x f32 activations, exact (the default AVX2 table).
 void FillAvx2QuantF32Kernels(KernelTable* table);
-// Q8_0/Q4_0 x int8 activations (the "avx2-int8" table): dots and prefill tiles.
-void FillAvx2QuantKernels(KernelTable* table);
-// Prefill tiles of the float types; for Q8_0/Q4_0 only when their activation is int8.
-void FillAvx2GemmKernels(KernelTable* table);
+// Q8_0/Q4_0 x int8 activations (the opt-in "avx2-int8" table): dots and prefill tiles.
+void FillAvx2QuantInt8Kernels(KernelTable* table);
 
 }  // namespace gemma

@@ -1,0 +1,102 @@
+// Building blocks shared by the AVX2 kernel files (each compiled with -mavx2 -mfma -mf16c; include
+// only from those files).
+#pragma once
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+
+#include "core/dtype.h"
+#include "kernels/kernels.h"
+
+namespace gemma::avx2 {
+
+inline float HorizontalSum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+// An f16 scale stored at an arbitrary (unaligned) address inside a block.
+inline float LoadF16(const uint8_t* p) {
+  uint16_t h;
+  std::memcpy(&h, p, 2);
+  return _cvtsh_ss(h);
+}
+
+// Plain float weight types: 8 weights widened to f32, and one for tails.
+struct WidenF32 {
+  using T = float;
+  static __m256 Load(const float* p) { return _mm256_loadu_ps(p); }
+  static float Scalar(const float* p) { return *p; }
+};
+struct WidenBF16 {
+  using T = uint16_t;
+  static __m256 Load(const uint16_t* p) {
+    const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+  }
+  static float Scalar(const uint16_t* p) { return BF16ToF32(*p); }
+};
+struct WidenF16 {
+  using T = uint16_t;
+  static __m256 Load(const uint16_t* p) {
+    return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  }
+  static float Scalar(const uint16_t* p) { return F16ToF32(*p); }
+};
+
+// Block formats of 32 weights with an f16 scale first: the quants as 32 signed bytes.
+struct BlockQ8_0 {
+  static constexpr int kBytes = 34;
+  static __m256i Quants(const uint8_t* b) {
+    return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 2));
+  }
+};
+struct BlockQ4_0 {
+  static constexpr int kBytes = 18;
+  // Low nibbles are elements 0-15, high nibbles 16-31; values q - 8 in [-8, 7].
+  static __m256i Quants(const uint8_t* b) {
+    const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + 2));
+    const __m256i both = _mm256_set_m128i(_mm_srli_epi16(packed, 4), packed);
+    return _mm256_sub_epi8(_mm256_and_si256(both, _mm256_set1_epi8(0x0F)), _mm256_set1_epi8(8));
+  }
+};
+
+// Eight int32 partial sums of w[i] * x[i] over 32 signed bytes: |w| (unsigned) times x with w's
+// sign, pairs summed by maddubs (|w| <= 128, |x| <= 127: no saturation), then madd.
+inline __m256i DotBytes(__m256i w, __m256i x) {
+  const __m256i pairs = _mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(x, w));
+  return _mm256_madd_epi16(pairs, _mm256_set1_epi16(1));
+}
+
+// The prefill tile loop: tokens in groups of up to four, every row of the block per group.
+// RowTokens::Run<NT>(row, x[NT], n, y[NT]) computes one row against NT tokens.
+template <typename XT, typename RowTokens>
+void TileOverTokens(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const void* x,
+                    int64_t x_stride, int64_t n_tokens, int64_t n, float* y, int64_t ldy) {
+  constexpr int kTokens = 4;
+  for (int64_t t0 = 0; t0 < n_tokens; t0 += kTokens) {
+    const int nt = static_cast<int>(std::min<int64_t>(kTokens, n_tokens - t0));
+    const XT* xs[kTokens];
+    for (int t = 0; t < nt; ++t) {
+      xs[t] = reinterpret_cast<const XT*>(static_cast<const uint8_t*>(x) + (t0 + t) * x_stride);
+    }
+    for (int64_t r = 0; r < n_rows; ++r) {
+      float* ys[kTokens];
+      for (int t = 0; t < nt; ++t) ys[t] = y + (t0 + t) * ldy + r;
+      const uint8_t* row = w + static_cast<uint64_t>(r) * row_bytes;
+      switch (nt) {
+        case 1: RowTokens::template Run<1>(row, xs, n, ys); break;
+        case 2: RowTokens::template Run<2>(row, xs, n, ys); break;
+        case 3: RowTokens::template Run<3>(row, xs, n, ys); break;
+        default: RowTokens::template Run<4>(row, xs, n, ys); break;
+      }
+    }
+  }
+}
+
+}  // namespace gemma::avx2
