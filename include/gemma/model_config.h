@@ -13,6 +13,10 @@ const char* FamilyName(ModelFamily f);
 
 enum class AttentionType { kGlobal, kSliding };
 
+// Far above any real model (Gemma: at most 62 layers); readers refuse more before sizing
+// per-layer tables from a file's claim.
+inline constexpr int kMaxLayers = 4096;
+
 struct RopeConfig {
   float base = 10000.f;
   // Linear scaling: positions are divided by this (Gemma 3 >= 4B global layers: 8).

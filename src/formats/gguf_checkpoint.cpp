@@ -275,6 +275,12 @@ Checkpoint OpenGgufCheckpoint(const std::string& path) {
   c.architecture = arch;
   c.d_model = m.Int(m.ArchKey("embedding_length"));
   c.n_layers = m.Int(m.ArchKey("block_count"));
+  // Per-layer tables are sized from this before any tensor is bound: bound it first.
+  if (c.n_layers > kMaxLayers) {
+    Fail(ErrorKind::kFormat, path + ": key '" + m.ArchKey("block_count") + "' is " +
+                                 std::to_string(c.n_layers) + ", more than " +
+                                 std::to_string(kMaxLayers) + " layers");
+  }
   c.context_length = m.Int(m.ArchKey("context_length"));
   c.rms_norm_eps = m.Float(m.ArchKey("attention.layer_norm_rms_epsilon"), 1e-6f);
   if (!(c.rms_norm_eps > 0.f)) {

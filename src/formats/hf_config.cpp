@@ -178,6 +178,8 @@ HfConfig ParseHfConfig(const std::string& json_text, const std::string& path) {
 
   c.d_model = k.Int("hidden_size");
   c.n_layers = k.Int("num_hidden_layers");
+  // Per-layer tables are sized from this before any tensor is seen: bound it first.
+  if (c.n_layers > kMaxLayers) k.Bad("num_hidden_layers", "at most 4096");
   const int n_heads = k.Int("num_attention_heads");
   const int n_kv_heads = k.Int("num_key_value_heads", n_heads);
   const int head_dim = k.Int("head_dim", c.d_model / n_heads);
