@@ -3,6 +3,7 @@
 // pass/fail: speed targets live here and in `gemma bench`, never in unit tests.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <random>
 #include <vector>
 
@@ -43,15 +44,23 @@ Weights MakeWeights(DType t, int64_t rows, int64_t cols) {
 void BM_MatMul(benchmark::State& state) {
   const auto t = static_cast<DType>(state.range(0));
   const auto isa = static_cast<Isa>(state.range(1));
-  const int64_t rows = state.range(2), tokens = state.range(3), cols = 1152;
+  // 1152 (Gemma 3 1B's d) rounded up to whole blocks: 1280 for the 256-element K-quants.
+  const int64_t block = GetDTypeInfo(t).block_elems;
+  const int64_t rows = state.range(2), tokens = state.range(3);
+  const int64_t cols = (1152 + block - 1) / block * block;
   std::vector<Isa> supported = SupportedIsas();
   if (std::find(supported.begin(), supported.end(), isa) == supported.end()) {
     state.SkipWithError("ISA not supported here");
     return;
   }
+  if (!HasQuantizer(t)) {
+    state.SkipWithError("no quantizer for this type");
+    return;
+  }
   const KernelTable& k = KernelsFor(isa);
   const Weights w = MakeWeights(t, rows, cols);
-  std::vector<float> x(static_cast<size_t>(cols * tokens), 0.5f), y(static_cast<size_t>(rows * tokens));
+  std::vector<float> x(static_cast<size_t>(cols * tokens), 0.5f),
+      y(static_cast<size_t>(rows * tokens));
   ThreadPool pool(static_cast<int>(state.range(4)));
   for (auto _ : state) {
     MatMul(k, pool, w.view, x.data(), tokens, cols, y.data(), rows);
@@ -65,11 +74,14 @@ void BM_MatMul(benchmark::State& state) {
 }
 
 void Args(benchmark::internal::Benchmark* b) {
-  for (DType t : {DType::kBF16, DType::kQ8_0, DType::kQ4_0}) {
+  for (DType t :
+       {DType::kBF16, DType::kQ8_0, DType::kQ4_0, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K}) {
     for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx2Int8}) {
       // 96 rows: L2-resident weights (compute speed); 6912 x 1152: an ffn matrix from DRAM.
+      // 4 tokens: the per-type prefill tiles; 64 and 256: the packed f32 panel path.
       for (int64_t rows : {96, 6912}) {
-        for (int64_t tokens : {1, 64}) {
+        for (int64_t tokens : {1, 4, 64, 256}) {
+          if (rows == 96 && tokens == 256) continue;
           if (isa == Isa::kScalar && tokens > 1) continue;
           b->Args({static_cast<int64_t>(t), static_cast<int64_t>(isa), rows, tokens, 1});
         }
@@ -81,6 +93,37 @@ void Args(benchmark::internal::Benchmark* b) {
 }
 
 BENCHMARK(BM_MatMul)->Apply(Args)->UseRealTime()->Unit(benchmark::kMicrosecond);
+
+// One head's attention over n cached keys (Gemma 3 head_dim 256): scores then the weighted sum
+// of V rows. args: cache dtype, isa, keys.
+void BM_KvAttention(benchmark::State& state) {
+  const auto t = static_cast<DType>(state.range(0));
+  const auto isa = static_cast<Isa>(state.range(1));
+  const int64_t keys = state.range(2), hd = 256;
+  std::vector<Isa> supported = SupportedIsas();
+  if (std::find(supported.begin(), supported.end(), isa) == supported.end()) {
+    state.SkipWithError("ISA not supported here");
+    return;
+  }
+  const KernelTable& k = KernelsFor(isa);
+  std::vector<uint8_t> cache(static_cast<size_t>(keys * hd * 4), 0x3c);
+  std::vector<float> q(static_cast<size_t>(hd), 0.1f), p(static_cast<size_t>(keys), 0.01f),
+      scores(static_cast<size_t>(keys)), out(static_cast<size_t>(hd));
+  for (auto _ : state) {
+    k.kv_scores[static_cast<size_t>(t)](q.data(), cache.data(), hd, keys, hd, scores.data());
+    k.kv_accumulate[static_cast<size_t>(t)](p.data(), cache.data(), hd, keys, hd, out.data());
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetLabel(std::string(DTypeName(t)) + "/" + IsaName(isa));
+  state.counters["keys"] = benchmark::Counter(static_cast<double>(keys) * state.iterations(),
+                                              benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_KvAttention)
+    ->ArgsProduct({{static_cast<int64_t>(DType::kF32), static_cast<int64_t>(DType::kF16)},
+                   {static_cast<int64_t>(Isa::kScalar), static_cast<int64_t>(Isa::kAvx2)},
+                   {512, 4096}})
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace gemma

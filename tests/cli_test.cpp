@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <sstream>
@@ -20,9 +21,13 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using test::RunCli;
 
-std::string Golden(const std::string& name) { return test::TestDataDir() + "/golden/" + name; }
+std::string Golden(const std::string& name) {
+  return test::TestDataDir() + "/golden/" + name;
+}
 
-int CountLines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
+int CountLines(const std::string& s) {
+  return static_cast<int>(std::count(s.begin(), s.end(), '\n'));
+}
 
 TEST(Cli, RunGreedyPrintsTheLibraryGreedyText) {
   GEMMA_REQUIRE_TESTDATA();
@@ -137,7 +142,8 @@ TEST(Cli, LogitsWritesNpyMatchingTheReference) {
   const std::vector<float> ref = test::ReadF32File(dir + "/logits.f32");
   ASSERT_EQ(got.size(), ref.size());
   double max_abs = 0;
-  for (size_t i = 0; i < got.size(); ++i) max_abs = std::max(max_abs, double(std::fabs(got[i] - ref[i])));
+  for (size_t i = 0; i < got.size(); ++i)
+    max_abs = std::max(max_abs, double(std::fabs(got[i] - ref[i])));
   EXPECT_LE(max_abs, 2e-4);
 }
 
@@ -149,10 +155,12 @@ TEST(Cli, TokenizeModesAndJsonl) {
   EXPECT_EQ(json::parse(ids.out), json::parse("[9259, 1902]"));
   const test::CliResult bos = RunCli("tokenize --tokenizer '" + tok + "' --bos 'Hello world'");
   EXPECT_EQ(json::parse(bos.out), json::parse("[2, 9259, 1902]"));
-  const test::CliResult pieces = RunCli("tokenize --tokenizer '" + tok + "' --pieces 'Hello world'");
+  const test::CliResult pieces =
+      RunCli("tokenize --tokenizer '" + tok + "' --pieces 'Hello world'");
   EXPECT_EQ(pieces.out, "9259\t\"Hello\"\n1902\t\"▁world\"\n");
-  const test::CliResult jl = RunCli("tokenize --tokenizer '" + tok + "' --jsonl",
-                                    "{\"text\": \"Hello world\"}\n{\"text\": \"<start_of_turn>\"}\n");
+  const test::CliResult jl =
+      RunCli("tokenize --tokenizer '" + tok + "' --jsonl",
+             "{\"text\": \"Hello world\"}\n{\"text\": \"<start_of_turn>\"}\n");
   ASSERT_EQ(jl.exit_code, 0) << jl.err;
   std::stringstream lines(jl.out);
   std::string line;
@@ -180,6 +188,60 @@ TEST(Cli, InfoDescribesTheModel) {
   EXPECT_EQ(info["n_layers"], 8);
   EXPECT_EQ(info["vocab_size"], 512);
   EXPECT_EQ(info["layer_pattern"], "LLLLLGLL");
+}
+
+// Memory is checked before the forward pass: GEMMA_MEMORY_LIMIT stands in for a small machine.
+TEST(Cli, RefusesWhatDoesNotFitAndShrinksTheDefaultContext) {
+  GEMMA_REQUIRE_TESTDATA();
+  // (built with append: GCC 12 warns falsely on "'" + std::string temporaries)
+  std::string model = "'";
+  model.append(Golden("gemma3-1b-like")).append("/hf'");
+  struct LimitGuard {
+    explicit LimitGuard(const char* v) { setenv("GEMMA_MEMORY_LIMIT", v, 1); }
+    ~LimitGuard() { unsetenv("GEMMA_MEMORY_LIMIT"); }
+  };
+  {
+    LimitGuard limit("100K");  // less than the weights
+    const test::CliResult r = RunCli("run -m " + model + " -p hello -n 2");
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_TRUE(r.out.empty());
+    EXPECT_EQ(CountLines(r.err), 1) << r.err;
+    EXPECT_NE(r.err.find("not enough memory"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("weights alone"), std::string::npos) << r.err;
+    const test::CliResult info = RunCli("info --json -m " + model);
+    ASSERT_EQ(info.exit_code, 0) << info.err;  // info reports, never refuses
+    EXPECT_GT(json::parse(info.out)["estimated_peak_bytes"].get<uint64_t>(), 100u << 10);
+  }
+  // Weights + scratch fit but not the KV cache of the whole 8192-token context: the default
+  // context shrinks (printed with -v) and the run succeeds; -c 8192 is refused.
+  const test::CliResult full = RunCli("info --json -m " + model);
+  ASSERT_EQ(full.exit_code, 0) << full.err;
+  const json j = json::parse(full.out);
+  ASSERT_EQ(j["context"], 8192);
+  const uint64_t budget = j["weight_bytes"].get<uint64_t>() + j["scratch_bytes"].get<uint64_t>() +
+                          j["kv_cache_bytes"].get<uint64_t>() / 2;
+  LimitGuard limit(std::to_string(budget).c_str());
+  const test::CliResult shrunk = RunCli("run -v -m " + model + " -p hello -n 2 --temp 0");
+  EXPECT_EQ(shrunk.exit_code, 0) << shrunk.err;
+  const size_t at = shrunk.err.find("context ");
+  ASSERT_NE(at, std::string::npos) << shrunk.err;
+  const int ctx = std::atoi(shrunk.err.c_str() + at + 8);
+  EXPECT_GT(ctx, 1000) << shrunk.err;
+  EXPECT_LT(ctx, 8192) << shrunk.err;
+  const test::CliResult refused = RunCli("run -m " + model + " -c 8192 -p hello -n 2");
+  EXPECT_EQ(refused.exit_code, 1) << refused.err;
+  EXPECT_NE(refused.err.find("smaller context"), std::string::npos) << refused.err;
+}
+
+TEST(Cli, RefusesATokenizerLargerThanTheModel) {
+  GEMMA_REQUIRE_TESTDATA();
+  const std::string big = test::TestDataDir() + "/tokenizer/gemma3-tokenizer.model";
+  const test::CliResult r = RunCli("run -m '" + Golden("gemma3-1b-like") + "/hf' --tokenizer '" +
+                                   big + "' -p hello -n 2");
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(CountLines(r.err), 1) << r.err;
+  EXPECT_NE(r.err.find("but the model's vocabulary has 512"), std::string::npos) << r.err;
+  EXPECT_TRUE(r.out.empty());
 }
 
 TEST(Cli, VersionAndHelp) {

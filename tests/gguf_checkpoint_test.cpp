@@ -277,11 +277,8 @@ TEST_F(GgufCheckpointTest, PerLayerArrays) {
 
 TEST_F(GgufCheckpointTest, RejectsOtherArchitectures) {
   ExpectError(ModelBuilder("llama", 2), ErrorKind::kUnsupported,
-              "unsupported architecture 'llama' (supported: gemma, gemma2, gemma3)");
-  ExpectError(ModelBuilder("gemma3n", 2), ErrorKind::kUnsupported,
-              "architecture 'gemma3n' (Gemma 3n) is not supported yet");
-  ExpectError(ModelBuilder("gemma4", 2), ErrorKind::kUnsupported,
-              "architecture 'gemma4' (Gemma 4) is not supported yet");
+              "unsupported architecture 'llama' (supported: gemma, gemma2, gemma3, gemma3n, "
+              "gemma4)");
   GgufBuilder b = ModelBuilder("gemma2", 2, {"general.architecture"});
   b.U32("general.architecture", 2);
   ExpectError(b, ErrorKind::kFormat, "key 'general.architecture' must be a string, not u32");
@@ -363,8 +360,19 @@ void ExpectSameConfig(const ModelConfig& hf, const ModelConfig& gg) {
   EXPECT_EQ(gg.vocab_size, hf.vocab_size);
   EXPECT_EQ(gg.context_length, hf.context_length);
   EXPECT_FLOAT_EQ(gg.rms_norm_eps, hf.rms_norm_eps);
-  EXPECT_EQ(hf.norm_weight_offset, 1.f);  // HF stores w, the GGUF converter stored 1 + w
+  // HF Gemma 1-3 store w, the GGUF converter stored 1 + w; Gemma 3n/4 use w in both.
+  const bool newer = hf.family == ModelFamily::kGemma3n || hf.family == ModelFamily::kGemma4;
+  EXPECT_EQ(hf.norm_weight_offset, newer ? 0.f : 1.f);
   EXPECT_EQ(gg.norm_weight_offset, 0.f);
+  EXPECT_EQ(gg.v_norm, hf.v_norm);
+  EXPECT_EQ(gg.layer_scalar, hf.layer_scalar);
+  EXPECT_EQ(gg.per_layer_input_dim, hf.per_layer_input_dim);
+  EXPECT_EQ(gg.altup_streams, hf.altup_streams);
+  EXPECT_EQ(gg.altup_active, hf.altup_active);
+  EXPECT_EQ(gg.laurel_rank, hf.laurel_rank);
+  EXPECT_EQ(gg.n_experts, hf.n_experts);
+  EXPECT_EQ(gg.n_experts_used, hf.n_experts_used);
+  EXPECT_EQ(gg.expert_ff_dim, hf.expert_ff_dim);
   EXPECT_EQ(gg.post_norms, hf.post_norms);
   EXPECT_EQ(gg.qk_norm, hf.qk_norm);
   EXPECT_NEAR(gg.query_scale, hf.query_scale, 1e-7f * hf.query_scale);
@@ -383,6 +391,11 @@ void ExpectSameConfig(const ModelConfig& hf, const ModelConfig& gg) {
     EXPECT_EQ(b.ff_dim, a.ff_dim);
     EXPECT_EQ(b.rope.base, a.rope.base);
     EXPECT_EQ(b.rope.position_divisor, a.rope.position_divisor);
+    EXPECT_EQ(b.rope.rotated_pairs, a.rope.rotated_pairs);
+    EXPECT_EQ(b.kv_source_layer, a.kv_source_layer);
+    EXPECT_EQ(b.has_v_proj, a.has_v_proj);
+    // GGUF stores Phi^-1(0.95) as f32; HF gives the probability.
+    EXPECT_NEAR(b.gate_sparsity_std_mul, a.gate_sparsity_std_mul, 1e-6);
   }
   EXPECT_FALSE(gg.eos_ids.empty());
   EXPECT_EQ(gg.eos_ids[0], 1);
@@ -390,33 +403,22 @@ void ExpectSameConfig(const ModelConfig& hf, const ModelConfig& gg) {
 
 TEST(GgufCheckpointGolden, ConfigsMatchHuggingFace) {
   GEMMA_REQUIRE_TESTDATA();
-  int opened = 0, unsupported = 0;
+  int opened = 0;
   for (const std::string& dir : GoldenCases()) {
     for (const char* q : {"f32", "q8_0", "q4_0"}) {
       const std::string path = dir + "/model-" + q + ".gguf";
       SCOPED_TRACE(path);
-      if (IsNewerFamilyCase(dir)) {
-        try {
-          OpenGgufCheckpoint(path);
-          ADD_FAILURE() << "expected kUnsupported";
-        } catch (const Error& e) {
-          EXPECT_EQ(e.kind(), ErrorKind::kUnsupported) << e.what();
-          EXPECT_NE(std::string(e.what()).find("not supported yet"), std::string::npos) << e.what();
-          ++unsupported;
-        }
-        continue;
-      }
       const Checkpoint gg = OpenGgufCheckpoint(path);
       const Checkpoint hf = OpenCheckpoint(dir + "/hf");
       ExpectSameConfig(hf.config, gg.config);
-      EXPECT_EQ(gg.tokenizer.gguf_tokens.size(), 512u);
-      EXPECT_EQ(gg.tokenizer.gguf_scores.size(), 512u);
-      EXPECT_EQ(gg.tokenizer.gguf_model, "llama");
+      const bool gemma3n = dir.find("gemma3n") != std::string::npos;
+      EXPECT_EQ(gg.tokenizer.gguf_tokens.size(), gemma3n ? 64u : 512u);
+      EXPECT_EQ(gg.tokenizer.gguf_scores.size(), gemma3n ? 64u : 512u);
+      EXPECT_EQ(gg.tokenizer.gguf_model, IsNewerFamilyCase(dir) && !gemma3n ? "gemma4" : "llama");
       ++opened;
     }
   }
-  EXPECT_EQ(opened, 7 * 3);
-  EXPECT_EQ(unsupported, 4 * 3);
+  EXPECT_EQ(opened, 11 * 3);
 }
 
 // The F32 GGUF holds the HF tensors under canonical names, transposed only in how ne is listed,

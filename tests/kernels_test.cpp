@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -18,7 +19,9 @@
 namespace gemma {
 
 // Readable parameter names in test listings (found by ADL in namespace gemma).
-void PrintTo(Isa isa, std::ostream* os) { *os << IsaName(isa); }
+void PrintTo(Isa isa, std::ostream* os) {
+  *os << IsaName(isa);
+}
 
 namespace {
 
@@ -75,7 +78,8 @@ TEST_P(KernelVsScalar, DotRowsMatchesScalarOnOddSizesAndMisalignment) {
           // Different summation orders: allow a few ulps of the magnitude of the terms.
           const double tol = 1e-5 * std::sqrt(static_cast<double>(n)) * 4 + 1e-6;
           EXPECT_NEAR(y_fast[r], y_ref[r], tol * (1 + std::fabs(y_ref[r])))
-              << IsaName(GetParam()) << " " << DTypeName(t) << " n=" << n << " misalign=" << misalign;
+              << IsaName(GetParam()) << " " << DTypeName(t) << " n=" << n
+              << " misalign=" << misalign;
         }
       }
     }
@@ -104,11 +108,10 @@ TEST_P(KernelVsScalar, QuantizedDotsMatchTheirReference) {
         QuantizeActivationsQ8(x.data(), xq.data(), n);
         const bool int8 = fast.activation[static_cast<size_t>(t)] == ActivationType::kQ8;
         std::vector<float> y(rows), y_ref(rows), y_exact(rows);
-        fast.dot_rows[static_cast<size_t>(t)](w, row_bytes, rows,
-                                              int8 ? static_cast<const void*>(xq.data()) : x.data(),
-                                              n, y.data());
-        KernelsFor(Isa::kScalar).dot_rows[static_cast<size_t>(t)](w, row_bytes, rows, x.data(), n,
-                                                                   y_exact.data());
+        fast.dot_rows[static_cast<size_t>(t)](
+            w, row_bytes, rows, int8 ? static_cast<const void*>(xq.data()) : x.data(), n, y.data());
+        KernelsFor(Isa::kScalar)
+            .dot_rows[static_cast<size_t>(t)](w, row_bytes, rows, x.data(), n, y_exact.data());
         if (int8) {
           ReferenceDotQ8(t)(w, row_bytes, rows, xq.data(), n, y_ref.data());
         } else {
@@ -127,6 +130,66 @@ TEST_P(KernelVsScalar, QuantizedDotsMatchTheirReference) {
   }
 }
 
+// K-quant decode dots (every table's slot, SIMD or scalar) against the scalar oracle (dequantize
+// then f32 dot): odd row counts, several super-blocks, rows and activations at odd addresses.
+// Q4_K/Q5_K/Q6_K rows come from the quantizers; Q2_K/Q3_K (no quantizer) are random block bytes
+// with small positive f16 super-block scales, which covers every scale/quant bit pattern.
+TEST_P(KernelVsScalar, KQuantDotsMatchScalar) {
+  const KernelTable& fast = KernelsFor(GetParam());
+  const KernelTable& ref = KernelsFor(Isa::kScalar);
+  std::mt19937 rng(29);
+  std::normal_distribution<float> nd;
+  std::uniform_int_distribution<int> byte(0, 255);
+  std::uniform_real_distribution<float> scale(0.002f, 0.02f);
+  for (DType t : {DType::kQ2_K, DType::kQ3_K, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K}) {
+    const size_t slot = static_cast<size_t>(t);
+    ASSERT_NE(fast.dot_rows[slot], nullptr) << DTypeName(t);
+    for (int64_t n : {256, 512, 2304}) {
+      for (int64_t rows : {1, 3, 7}) {
+        for (int misalign : {0, 1, 3}) {
+          const uint64_t row_bytes = RowBytes(t, static_cast<uint64_t>(n));
+          std::vector<uint8_t> buf(row_bytes * rows + 8);
+          uint8_t* w = buf.data() + misalign;
+          if (HasQuantizer(t)) {
+            std::vector<float> wf(static_cast<size_t>(n));
+            for (int64_t r = 0; r < rows; ++r) {
+              for (float& v : wf) v = nd(rng);
+              QuantizeRow(t, wf.data(), w + r * row_bytes, n);
+            }
+          } else {
+            // The f16 scales sit at the end of Q2_K (d, dmin) and Q3_K (d) blocks.
+            const int block_bytes = GetDTypeInfo(t).block_bytes;
+            const int n_scales = t == DType::kQ2_K ? 2 : 1;
+            for (uint64_t i = 0; i < row_bytes * rows; ++i) w[i] = static_cast<uint8_t>(byte(rng));
+            for (uint64_t off = 0; off < row_bytes * rows; off += block_bytes) {
+              for (int s = 0; s < n_scales; ++s) {
+                const uint16_t h = F32ToF16(scale(rng));
+                std::memcpy(w + off + block_bytes - 2 * (n_scales - s), &h, 2);
+              }
+            }
+          }
+          std::vector<float> xbuf(static_cast<size_t>(n) + 1);
+          float* x = xbuf.data() + 1;  // not 32-byte aligned
+          for (int64_t i = 0; i < n; ++i) x[i] = nd(rng);
+          std::vector<float> y(static_cast<size_t>(rows)), y_ref(static_cast<size_t>(rows));
+          fast.dot_rows[slot](w, row_bytes, rows, x, n, y.data());
+          ref.dot_rows[slot](w, row_bytes, rows, x, n, y_ref.data());
+          std::vector<float> deq(static_cast<size_t>(n));
+          for (int64_t r = 0; r < rows; ++r) {
+            // Tolerance relative to the size of the terms: f32 rounding in another order.
+            DequantizeRow(t, w + r * row_bytes, deq.data(), n);
+            double mag = 0;
+            for (int64_t i = 0; i < n; ++i) mag += std::fabs(double(deq[size_t(i)]) * x[i]);
+            EXPECT_NEAR(y[size_t(r)], y_ref[size_t(r)], 2e-5 * mag + 1e-6)
+                << IsaName(GetParam()) << " " << DTypeName(t) << " n=" << n << " rows=" << rows
+                << " misalign=" << misalign << " row " << r;
+          }
+        }
+      }
+    }
+  }
+}
+
 // Prefill tiles against the same table's per-token dot products, for token counts around the
 // tile width, odd row lengths and misaligned rows.
 TEST_P(KernelVsScalar, GemmTilesMatchPerTokenDots) {
@@ -137,7 +200,8 @@ TEST_P(KernelVsScalar, GemmTilesMatchPerTokenDots) {
     const GemmTileFn tile = k.gemm_tile[static_cast<size_t>(t)];
     if (tile == nullptr) continue;
     const bool quant = IsQuantized(t);
-    for (int64_t n : quant ? std::vector<int64_t>{32, 96, 160} : std::vector<int64_t>{7, 16, 33, 100}) {
+    for (int64_t n :
+         quant ? std::vector<int64_t>{32, 96, 160} : std::vector<int64_t>{7, 16, 33, 100}) {
       for (int64_t tokens : {1, 2, 3, 4, 5, 7, 9}) {
         const int64_t rows = 6;
         const uint64_t row_bytes = RowBytes(t, n);
@@ -153,7 +217,8 @@ TEST_P(KernelVsScalar, GemmTilesMatchPerTokenDots) {
         std::vector<ActBlockQ8> xq(static_cast<size_t>(n / 32 * tokens));
         const bool int8 = k.activation[static_cast<size_t>(t)] == ActivationType::kQ8;
         if (int8) {
-          for (int64_t i = 0; i < tokens; ++i) QuantizeActivationsQ8(&x[i * n], &xq[i * (n / 32)], n);
+          for (int64_t i = 0; i < tokens; ++i)
+            QuantizeActivationsQ8(&x[i * n], &xq[i * (n / 32)], n);
         }
         const void* xa = int8 ? static_cast<const void*>(xq.data()) : x.data();
         const int64_t stride = int8 ? n / 32 * static_cast<int64_t>(sizeof(ActBlockQ8)) : n * 4;
@@ -161,9 +226,8 @@ TEST_P(KernelVsScalar, GemmTilesMatchPerTokenDots) {
         std::vector<float> y(static_cast<size_t>(ldy * tokens), -1.f), y_ref(y.size(), -1.f);
         tile(w, row_bytes, rows, xa, stride, tokens, n, y.data(), ldy);
         for (int64_t i = 0; i < tokens; ++i) {
-          k.dot_rows[static_cast<size_t>(t)](w, row_bytes, rows,
-                                             static_cast<const uint8_t*>(xa) + i * stride, n,
-                                             &y_ref[i * ldy]);
+          k.dot_rows[static_cast<size_t>(t)](
+              w, row_bytes, rows, static_cast<const uint8_t*>(xa) + i * stride, n, &y_ref[i * ldy]);
         }
         for (size_t i = 0; i < y.size(); ++i) {
           EXPECT_NEAR(y[i], y_ref[i], 1e-4 * (1 + std::fabs(y_ref[i])))
@@ -208,7 +272,124 @@ TEST_P(KernelVsScalar, MatMulAgreesWithScalarAcrossThreadCounts) {
   ThreadPool one(1), three(3);
   MatMul(KernelsFor(Isa::kScalar), one, w, x.data(), tokens, n, y_ref.data(), rows);
   MatMul(KernelsFor(GetParam()), three, w, x.data(), tokens, n, y.data(), rows);
-  for (size_t i = 0; i < y.size(); ++i) EXPECT_NEAR(y[i], y_ref[i], 1e-4 * (1 + std::fabs(y_ref[i])));
+  for (size_t i = 0; i < y.size(); ++i)
+    EXPECT_NEAR(y[i], y_ref[i], 1e-4 * (1 + std::fabs(y_ref[i])));
+}
+
+// The panel micro-kernel on every token count, partial panels, odd k lengths, odd strides and
+// unaligned activations, overwriting and accumulating.
+TEST_P(KernelVsScalar, PanelGemmMatchesScalarOnOddShapes) {
+  std::mt19937 rng(5);
+  std::normal_distribution<float> nd;
+  const PanelGemmFn gemm = KernelsFor(GetParam()).panel_gemm;
+  ASSERT_NE(gemm, nullptr);
+  for (int64_t kc : {1, 7, 37, 256}) {
+    std::vector<float> panel(static_cast<size_t>(kc * kPanelRows));
+    for (float& v : panel) v = nd(rng);
+    const int64_t ldx = kc + 3, ldy = 19;
+    std::vector<float> x(static_cast<size_t>(kPanelTokens * ldx + 1));
+    for (float& v : x) v = nd(rng);
+    for (int64_t tokens = 1; tokens <= kPanelTokens; ++tokens) {
+      for (int64_t rows : {1, 5, 15, 16}) {
+        for (bool accumulate : {false, true}) {
+          std::vector<float> y(static_cast<size_t>(kPanelTokens * ldy), 0.5f), y_ref = y;
+          PanelGemmScalar(panel.data(), kc, x.data() + 1, ldx, tokens, rows, y_ref.data(), ldy,
+                          accumulate);
+          gemm(panel.data(), kc, x.data() + 1, ldx, tokens, rows, y.data(), ldy, accumulate);
+          for (size_t i = 0; i < y.size(); ++i) {
+            ASSERT_NEAR(y[i], y_ref[i], 1e-5 * (std::sqrt(double(kc)) + std::fabs(y_ref[i])))
+                << "kc " << kc << " tokens " << tokens << " rows " << rows << " acc " << accumulate
+                << " at " << i;
+          }
+        }
+      }
+    }
+  }
+}
+
+// Prefill through the packed path (>= kPackedMinTokens tokens) for every type with a quantizer:
+// rows not a multiple of the panel, k longer than one k-block, against dequantize-and-dot in
+// double precision.
+TEST_P(KernelVsScalar, PackedMatMulMatchesDequantizedProduct) {
+  std::mt19937 rng(17);
+  std::normal_distribution<float> nd;
+  const int64_t rows = 37, tokens = 13;
+  for (int t = 0; t < static_cast<int>(DType::kCount); ++t) {
+    const DType dtype = static_cast<DType>(t);
+    if (!HasQuantizer(dtype)) continue;
+    const int64_t n = GetDTypeInfo(dtype).block_elems > 32 ? 512 : 288;  // > one 256 k-block
+    std::vector<float> wf(static_cast<size_t>(rows * n));
+    for (float& v : wf) v = nd(rng);
+    const uint64_t row_bytes = RowBytes(dtype, static_cast<uint64_t>(n));
+    std::vector<uint8_t> bytes(row_bytes * rows);
+    for (int64_t r = 0; r < rows; ++r) {
+      QuantizeRow(dtype, &wf[static_cast<size_t>(r * n)], bytes.data() + r * row_bytes, n);
+    }
+    TensorView w;
+    w.dtype = dtype;
+    w.n_dims = 2;
+    w.shape = {rows, n, 0, 0};
+    w.data = bytes.data();
+    w.n_bytes = row_bytes * rows;
+    std::vector<float> x(static_cast<size_t>(tokens * n));
+    for (float& v : x) v = nd(rng);
+    std::vector<float> y(static_cast<size_t>(tokens * rows));
+    ThreadPool pool(3);
+    MatMul(KernelsFor(GetParam()), pool, w, x.data(), tokens, n, y.data(), rows);
+    std::vector<float> deq(static_cast<size_t>(n));
+    for (int64_t r = 0; r < rows; ++r) {
+      DequantizeRow(dtype, bytes.data() + r * row_bytes, deq.data(), n);
+      for (int64_t tk = 0; tk < tokens; ++tk) {
+        double want = 0;
+        for (int64_t i = 0; i < n; ++i) want += double(deq[size_t(i)]) * x[size_t(tk * n + i)];
+        ASSERT_NEAR(y[size_t(tk * rows + r)], want, 1e-4 * std::sqrt(double(n)))
+            << DTypeName(dtype) << " row " << r << " token " << tk;
+      }
+    }
+  }
+}
+
+// Attention kernels for every KV cache type: odd head dims, odd key counts, strided rows.
+TEST_P(KernelVsScalar, KvAttentionKernelsMatchScalar) {
+  std::mt19937 rng(23);
+  std::normal_distribution<float> nd;
+  const KernelTable& simd = KernelsFor(GetParam());
+  const KernelTable& ref = KernelsFor(Isa::kScalar);
+  for (DType type : {DType::kF32, DType::kF16, DType::kBF16}) {
+    const size_t slot = static_cast<size_t>(type);
+    ASSERT_NE(simd.kv_scores[slot], nullptr) << DTypeName(type);
+    ASSERT_NE(simd.kv_accumulate[slot], nullptr) << DTypeName(type);
+    for (int64_t hd : {1, 7, 32, 45, 256}) {
+      for (int64_t keys : {1, 3, 4, 9, 70}) {
+        const int64_t stride = hd + 5;
+        const uint64_t elem = type == DType::kF32 ? 4 : 2;
+        std::vector<uint8_t> rows(static_cast<size_t>(keys * stride) * elem);
+        for (int64_t i = 0; i < keys * stride; ++i) {
+          const float v = nd(rng);
+          if (type == DType::kF32) std::memcpy(&rows[size_t(i) * 4], &v, 4);
+          const uint16_t h = type == DType::kF16 ? F32ToF16(v) : F32ToBF16(v);
+          if (type != DType::kF32) std::memcpy(&rows[size_t(i) * 2], &h, 2);
+        }
+        std::vector<float> q(static_cast<size_t>(hd)), p(static_cast<size_t>(keys));
+        for (float& v : q) v = nd(rng);
+        for (float& v : p) v = std::fabs(nd(rng));
+        std::vector<float> s_ref(static_cast<size_t>(keys)), s(static_cast<size_t>(keys));
+        ref.kv_scores[slot](q.data(), rows.data(), stride, keys, hd, s_ref.data());
+        simd.kv_scores[slot](q.data(), rows.data(), stride, keys, hd, s.data());
+        for (int64_t j = 0; j < keys; ++j) {
+          ASSERT_NEAR(s[size_t(j)], s_ref[size_t(j)], 1e-5 * (std::sqrt(double(hd)) + 1))
+              << DTypeName(type) << " hd " << hd << " key " << j;
+        }
+        std::vector<float> o_ref(static_cast<size_t>(hd), 0.25f), o = o_ref;
+        ref.kv_accumulate[slot](p.data(), rows.data(), stride, keys, hd, o_ref.data());
+        simd.kv_accumulate[slot](p.data(), rows.data(), stride, keys, hd, o.data());
+        for (int64_t i = 0; i < hd; ++i) {
+          ASSERT_NEAR(o[size_t(i)], o_ref[size_t(i)], 1e-5 * (std::sqrt(double(keys)) + 1))
+              << DTypeName(type) << " hd " << hd << " keys " << keys << " at " << i;
+        }
+      }
+    }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Isas, KernelVsScalar, ::testing::ValuesIn(SupportedIsas()),

@@ -407,11 +407,12 @@ TEST(QuantTest, QuantizeRowPlainFloatsAndUnsupported) {
   QuantizeRow(DType::kBF16, x, reinterpret_cast<uint8_t*>(h), 2);
   EXPECT_EQ(h[0], 0x3F80);
   EXPECT_TRUE(HasQuantizer(DType::kQ4_0));
-  EXPECT_FALSE(HasQuantizer(DType::kQ4_K));
+  EXPECT_TRUE(HasQuantizer(DType::kQ4_K));
+  EXPECT_FALSE(HasQuantizer(DType::kQ2_K));  // no Q2_K quantizer yet
   std::vector<float> big(256);
-  std::vector<uint8_t> out(144);
+  std::vector<uint8_t> out(256);
   try {
-    QuantizeRow(DType::kQ4_K, big.data(), out.data(), 256);
+    QuantizeRow(DType::kQ2_K, big.data(), out.data(), 256);
     ADD_FAILURE() << "expected kUnsupported";
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::kUnsupported);

@@ -203,10 +203,10 @@ INSTANTIATE_TEST_SUITE_P(Quantize, QuantizeGolden, ::testing::ValuesIn(kCases),
                            return n;
                          });
 
-TEST(QuantizePresets, KQuantsAreUnsupportedAndUnknownNamesAreUsageErrors) {
+TEST(QuantizePresets, Q2Q3KAreUnsupportedAndUnknownNamesAreUsageErrors) {
   EXPECT_EQ(FindQuantPreset("Q8_0").dtype, DType::kQ8_0);
   EXPECT_EQ(FindQuantPreset("bf16").file_type, 32u);
-  for (const char* k : {"q4_k_m", "q6_k", "q4_k", "q5_k"}) {
+  for (const char* k : {"q2_k", "q3_k_s", "q3_k_m", "q3_k_l"}) {
     try {
       FindQuantPreset(k);
       ADD_FAILURE() << k;
@@ -231,11 +231,11 @@ TEST(QuantizePresets, TensorTypesFollowLlamaQuantize) {
   odd.n_dims = 2;
   odd.shape = {8, 48};
   const QuantPreset& q4 = FindQuantPreset("q4_0");
-  EXPECT_EQ(ExportTensorType("blk.0.attn_norm.weight", norm, q4), DType::kF32);
-  EXPECT_EQ(ExportTensorType("blk.0.attn_q.weight", mat, q4), DType::kQ4_0);
-  EXPECT_EQ(ExportTensorType("token_embd.weight", mat, q4), DType::kQ8_0);
-  EXPECT_EQ(ExportTensorType("token_embd.weight", mat, FindQuantPreset("f16")), DType::kF16);
-  EXPECT_EQ(ExportTensorType("blk.0.attn_q.weight", odd, q4), DType::kF32);
+  EXPECT_EQ(ExportTensorType("blk.0.attn_norm.weight", norm, q4, 1), DType::kF32);
+  EXPECT_EQ(ExportTensorType("blk.0.attn_q.weight", mat, q4, 1), DType::kQ4_0);
+  EXPECT_EQ(ExportTensorType("token_embd.weight", mat, q4, 1), DType::kQ8_0);
+  EXPECT_EQ(ExportTensorType("token_embd.weight", mat, FindQuantPreset("f16"), 1), DType::kF16);
+  EXPECT_EQ(ExportTensorType("blk.0.attn_q.weight", odd, q4, 1), DType::kF32);
 }
 
 }  // namespace

@@ -21,7 +21,9 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 std::string Safetensors(const json& header, const std::string& data) {
-  const std::string h = header.dump();
+  // Padded with spaces to 8 bytes, as the safetensors library writes it (data stays aligned).
+  std::string h = header.dump();
+  while (h.size() % 8 != 0) h.push_back(' ');
   const uint64_t n = h.size();
   std::string out(8, '\0');
   std::memcpy(out.data(), &n, 8);
@@ -76,31 +78,60 @@ TEST_F(SafetensorsFileTest, RejectsMalformedFiles) {
   const uint64_t huge = 1ull << 60;
   std::memcpy(big.data(), &huge, 8);
   ExpectError([&] { ReadSafetensors(Write(big)); }, ErrorKind::kFormat, "implausible");
-  ExpectError([&] { ReadSafetensors(Write(Safetensors(json{{"a", entry("F32", {2, 3}, {0, 24})}}, d24).substr(0, 20))); },
-              ErrorKind::kIo, "runs past the end");
-  ExpectError([&] { ReadSafetensors(Write(Safetensors(json{{"a", entry("F32", {2, 3}, {0, 48})}}, d24))); },
-              ErrorKind::kFormat, "runs past the end");
-  ExpectError([&] { ReadSafetensors(Write(Safetensors(json{{"a", entry("F32", {2, 4}, {0, 24})}}, d24))); },
-              ErrorKind::kFormat, "bytes of data");
-  ExpectError([&] { ReadSafetensors(Write(Safetensors(json{{"a", entry("F32", {-2, 3}, {0, 24})}}, d24))); },
-              ErrorKind::kFormat, "dimension");
-  ExpectError([&] { ReadSafetensors(Write(Safetensors(json{{"a", entry("F32", {1, 6}, {8, 0})}}, d24))); },
-              ErrorKind::kFormat, "runs past");
-  ExpectError([&] {
-    ReadSafetensors(Write(Safetensors(
-        json{{"a", entry("F32", {4}, {0, 16})}, {"b", entry("F32", {4}, {8, 24})}}, d24)));
-  }, ErrorKind::kFormat, "overlap");
-  ExpectError([&] { ReadSafetensors(Write(Safetensors(json{{"a", {{"dtype", "F32"}}}}, d24))); },
-              ErrorKind::kFormat, "lacks");
+  ExpectError(
+      [&] {
+        ReadSafetensors(
+            Write(Safetensors(json{{"a", entry("F32", {2, 3}, {0, 24})}}, d24).substr(0, 20)));
+      },
+      ErrorKind::kIo, "runs past the end");
+  ExpectError(
+      [&] {
+        ReadSafetensors(Write(Safetensors(json{{"a", entry("F32", {2, 3}, {0, 48})}}, d24)));
+      },
+      ErrorKind::kFormat, "runs past the end");
+  ExpectError(
+      [&] {
+        ReadSafetensors(Write(Safetensors(json{{"a", entry("F32", {2, 4}, {0, 24})}}, d24)));
+      },
+      ErrorKind::kFormat, "bytes of data");
+  ExpectError(
+      [&] {
+        ReadSafetensors(Write(Safetensors(json{{"a", entry("F32", {-2, 3}, {0, 24})}}, d24)));
+      },
+      ErrorKind::kFormat, "dimension");
+  ExpectError(
+      [&] {
+        ReadSafetensors(Write(Safetensors(json{{"a", entry("F32", {1, 6}, {8, 0})}}, d24)));
+      },
+      ErrorKind::kFormat, "runs past");
+  ExpectError(
+      [&] {
+        ReadSafetensors(Write(Safetensors(
+            json{{"a", entry("F32", {4}, {0, 16})}, {"b", entry("F32", {4}, {8, 24})}}, d24)));
+      },
+      ErrorKind::kFormat, "overlap");
+  ExpectError(
+      [&] {
+        ReadSafetensors(Write(Safetensors(json{{"a", {{"dtype", "F32"}}}}, d24)));
+      },
+      ErrorKind::kFormat, "lacks");
+  ExpectError(
+      [&] {
+        ReadSafetensors(Write(Safetensors(json{{"a", entry("F32", {4}, {2, 18})}}, d24)));
+      },
+      ErrorKind::kFormat, "not aligned to its 4-byte F32 elements");
   std::string bad_json = Safetensors(json::object(), "");
-  bad_json.replace(8, 2, "{x");
+  bad_json[9] = 'x';  // "{x" where "{}" was
   ExpectError([&] { ReadSafetensors(Write(bad_json)); }, ErrorKind::kFormat, "invalid JSON");
-  ExpectError([&] {
-    ReadSafetensors(Write(Safetensors(
-        json{{"a", entry("F32", {uint64_t{1} << 62, uint64_t{1} << 62}, {0, 24})}}, d24)));
-  }, ErrorKind::kFormat, "overflow");
+  ExpectError(
+      [&] {
+        ReadSafetensors(Write(Safetensors(
+            json{{"a", entry("F32", {uint64_t{1} << 62, uint64_t{1} << 62}, {0, 24})}}, d24)));
+      },
+      ErrorKind::kFormat, "overflow");
   // Unknown dtypes are recorded, not fatal (only an error if the model needs that tensor).
-  const SafetensorsFile f = ReadSafetensors(Write(Safetensors(json{{"a", entry("I64", {3}, {0, 24})}}, d24)));
+  const SafetensorsFile f =
+      ReadSafetensors(Write(Safetensors(json{{"a", entry("I64", {3}, {0, 24})}}, d24)));
   EXPECT_EQ(f.unsupported.at("a"), "I64");
 }
 
@@ -108,7 +139,8 @@ TEST(HfConfig, ParsesFamiliesAndRejectsOthers) {
   const HfConfig g3 = ParseHfConfig(R"({"model_type":"gemma3_text","hidden_size":64,
     "num_hidden_layers":7,"num_attention_heads":4,"num_key_value_heads":1,"head_dim":32,
     "intermediate_size":128,"sliding_window":8,"query_pre_attn_scalar":16,
-    "rope_scaling":{"rope_type":"linear","factor":8.0}})", "config.json");
+    "rope_scaling":{"rope_type":"linear","factor":8.0}})",
+                                    "config.json");
   const ModelConfig& c = g3.config;
   EXPECT_EQ(c.family, ModelFamily::kGemma3);
   EXPECT_EQ(c.LayerPatternString(), "LLLLLGL");  // default period 6
@@ -123,7 +155,8 @@ TEST(HfConfig, ParsesFamiliesAndRejectsOthers) {
 
   const HfConfig g2 = ParseHfConfig(R"({"model_type":"gemma2","hidden_size":64,
     "num_hidden_layers":4,"num_attention_heads":4,"intermediate_size":128,
-    "attn_logit_softcapping":50.0,"final_logit_softcapping":30.0})", "config.json");
+    "attn_logit_softcapping":50.0,"final_logit_softcapping":30.0})",
+                                    "config.json");
   EXPECT_EQ(g2.config.LayerPatternString(), "LGLG");
   EXPECT_EQ(g2.config.attn_softcap, 50.f);
   EXPECT_EQ(g2.config.layers[0].sliding_window, 4096);
@@ -131,7 +164,8 @@ TEST(HfConfig, ParsesFamiliesAndRejectsOthers) {
   const HfConfig mm = ParseHfConfig(R"({"model_type":"gemma3","text_config":{
     "hidden_size":64,"num_hidden_layers":6,"num_attention_heads":4,"intermediate_size":128,
     "rope_parameters":{"full_attention":{"rope_type":"linear","factor":8.0,"rope_theta":1000000.0},
-    "sliding_attention":{"rope_type":"default","rope_theta":10000.0}}}})", "config.json");
+    "sliding_attention":{"rope_type":"default","rope_theta":10000.0}}}})",
+                                    "config.json");
   EXPECT_EQ(mm.config.layers[5].rope.position_divisor, 8.f);
   EXPECT_FALSE(mm.notes.empty());
 

@@ -33,7 +33,7 @@ int Run(const LogitsFlags& f) {
   if (ids.empty()) Fail(ErrorKind::kUsage, "no token ids given");
   ModelFlags mf = f.model;
   if (mf.ctx_size == 0) mf.ctx_size = std::max<int>(static_cast<int>(ids.size()), 1);
-  Session session(model, MakeSessionOptions(mf));
+  Session session(model, MakeSessionOptions(mf, *model));
   const int64_t vocab = model->config().vocab_size;
   std::vector<float> logits(ids.size() * static_cast<size_t>(vocab));
   session.Forward(ids, logits.data());
@@ -50,6 +50,8 @@ Command MakeLogitsCommand() {
   c.name = "logits";
   c.summary = "Write the float32 logits of every position as a NumPy .npy [n_ids, vocab]";
   c.define = [f](CLI::App& app) {
+    // Logits are for comparing against references: an exact f32 KV cache unless asked otherwise.
+    f->model.kv_type = "f32";
     AddModelFlags(app, &f->model);
     app.add_option("--ids", f->ids, "Token ids, comma separated (fed verbatim: include <bos>)");
     app.add_option("-p,--prompt", f->prompt, "Text to tokenize (with <bos>) instead of --ids");

@@ -15,7 +15,7 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitRuntimeError = 1;
 inline constexpr int kExitUsage = 2;
 inline constexpr int kExitContextOverflow = 3;
-inline constexpr int kExitInterrupted = 130;
+inline constexpr int kExitInterrupted = 130;  // SIGINT (Ctrl-C)
 
 struct Command {
   std::string name;
@@ -25,9 +25,13 @@ struct Command {
 };
 
 Command MakeRunCommand();
+Command MakeChatCommand();
+Command MakeBatchCommand();
 Command MakeLogitsCommand();
 Command MakeTokenizeCommand();
 Command MakeInfoCommand();
 Command MakeBenchCommand();
+Command MakeQuantizeCommand();
+Command MakePerplexityCommand();
 
 }  // namespace gemma::cli

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "gemma/error.h"
+#include "model/memory_plan.h"
 
 namespace gemma::cli {
 
@@ -22,13 +23,26 @@ void AddModelFlags(CLI::App& app, ModelFlags* f, bool model_required) {
   app.add_option("-c,--ctx-size", f->ctx_size,
                  "Context length in tokens (default: the model's, at most 8192)")
       ->check(CLI::NonNegativeNumber);
-  app.add_option("--isa", f->isa, "Kernel instruction set: auto, avx2, scalar, ... (env GEMMA_ISA)");
+  app.add_option("--kv-type,--cache-type-k", f->kv_type,
+                 "KV cache storage: f16 or bf16 (half the memory of f32), f32 (exact); default f16 "
+                 "(f32 for logits)")
+      ->check(CLI::IsMember({"f32", "f16", "bf16"}));
+  app.add_option("--isa", f->isa,
+                 "Kernel instruction set: auto, avx2, scalar, ... (env GEMMA_ISA)");
+}
+
+void AddTokenizerFlag(CLI::App& app, ModelFlags* f) {
+  app.add_option("--tokenizer", f->tokenizer,
+                 "tokenizer.model or tokenizer.json to use instead of the checkpoint's");
 }
 
 void AddLogFlags(CLI::App& app, LogFlags* f) {
-  app.add_flag("-v,--verbose", f->verbose, "More detail on stderr: settings, model facts (-vv: trace)");
+  app.add_flag("-v,--verbose", f->verbose,
+               "More detail on stderr: settings, model facts (-vv: trace)");
   app.add_flag("-q,--quiet", f->quiet, "Only errors on stderr");
   app.add_option("--log-level", f->level, "trace, debug, info, warn, error, off");
+  app.add_option("--verbosity", f->verbosity, "gemma.cpp's levels: 0 errors only, 1 info, 2 debug")
+      ->check(CLI::Range(0, 3));
 }
 
 void ApplyLogFlags(const LogFlags& f) {
@@ -38,6 +52,11 @@ void ApplyLogFlags(const LogFlags& f) {
   spdlog::level::level_enum level = spdlog::level::info;
   if (f.verbose >= 1) level = spdlog::level::debug;
   if (f.verbose >= 2) level = spdlog::level::trace;
+  if (f.verbosity >= 0) {
+    constexpr spdlog::level::level_enum kByVerbosity[] = {
+        spdlog::level::err, spdlog::level::info, spdlog::level::debug, spdlog::level::trace};
+    level = kByVerbosity[f.verbosity];
+  }
   if (f.quiet) level = spdlog::level::err;
   if (!f.level.empty()) {
     level = spdlog::level::from_str(f.level);
@@ -57,20 +76,67 @@ std::shared_ptr<const Model> LoadModel(const ModelFlags& flags) {
   return model;
 }
 
+namespace {
+
+// A tokenizer that can produce ids past the embedding table belongs to another model; the
+// reverse (an embedding padded past the vocabulary) is normal.
+Tokenizer CheckedAgainstModel(Tokenizer tokenizer, const Model& model, const std::string& origin) {
+  if (tokenizer.vocab_size() > model.config().vocab_size) {
+    Fail(ErrorKind::kFormat,
+         origin + ": the tokenizer has " + std::to_string(tokenizer.vocab_size()) +
+             " pieces but the model's vocabulary has " + std::to_string(model.config().vocab_size) +
+             " (tokenizer from another model?)");
+  }
+  return tokenizer;
+}
+
+}  // namespace
+
 Tokenizer LoadTokenizer(const Model& model) {
   const TokenizerSource& src = model.checkpoint().tokenizer;
   if (src.empty()) {
-    Fail(ErrorKind::kIo, model.checkpoint().path +
-                             ": no tokenizer (expected tokenizer.model or tokenizer.json)");
+    Fail(ErrorKind::kIo,
+         model.checkpoint().path + ": no tokenizer (expected tokenizer.model or tokenizer.json)");
   }
-  return Tokenizer::Load(src, model.checkpoint().path);
+  return CheckedAgainstModel(Tokenizer::Load(src, model.checkpoint().path), model,
+                             model.checkpoint().path);
 }
 
-SessionOptions MakeSessionOptions(const ModelFlags& flags) {
+Tokenizer LoadTokenizer(const Model& model, const ModelFlags& flags) {
+  if (flags.tokenizer.empty()) return LoadTokenizer(model);
+  TokenizerSource src;
+  const std::string& t = flags.tokenizer;
+  if (t.size() >= 5 && t.compare(t.size() - 5, 5, ".json") == 0) {
+    src.hf_tokenizer_json_path = t;
+  } else {
+    src.spm_model_path = t;
+  }
+  return CheckedAgainstModel(Tokenizer::Load(src, t), model, t);
+}
+
+DType KvType(const ModelFlags& flags) {
+  if (flags.kv_type == "f32") return DType::kF32;
+  if (flags.kv_type == "bf16") return DType::kBF16;
+  return DType::kF16;
+}
+
+SessionOptions MakeSessionOptions(const ModelFlags& flags, const Model& model) {
   SessionOptions o;
-  o.context_length = flags.ctx_size;
   o.n_threads = flags.threads;
   o.isa = flags.isa;
+  o.kv_type = KvType(flags);
+  const std::optional<uint64_t> available = AvailableMemoryBytes();
+  o.context_length = ChooseContextLength(model, flags.ctx_size, o.max_batch,
+                                         SessionOptions::kDefaultContextCap, available, o.kv_type);
+  const MemoryPlan plan = PlanMemory(model, o.context_length, o.max_batch, o.kv_type);
+  spdlog::debug(
+      "context {} tokens{} (model maximum {}); memory: weights {}, KV cache {}, "
+      "scratch {}, available {}",
+      o.context_length, flags.ctx_size > 0 ? " (-c)" : "", model.config().context_length,
+      FormatBytes(plan.weight_bytes), FormatBytes(plan.kv_cache_bytes),
+      FormatBytes(plan.scratch_bytes),
+      available ? FormatBytes(*available) : std::string("unknown"));
+  CheckMemoryFits(plan, o.context_length, available);
   return o;
 }
 

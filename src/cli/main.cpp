@@ -7,6 +7,7 @@
 
 #include "cli/command.h"
 #include "cli/common.h"
+#include "cli/terminal.h"
 #include "gemma/error.h"
 #include "kernels/kernels.h"
 
@@ -15,9 +16,12 @@ namespace {
 
 int ExitCodeFor(ErrorKind kind) {
   switch (kind) {
-    case ErrorKind::kUsage: return kExitUsage;
-    case ErrorKind::kContextOverflow: return kExitContextOverflow;
-    default: return kExitRuntimeError;
+    case ErrorKind::kUsage:
+      return kExitUsage;
+    case ErrorKind::kContextOverflow:
+      return kExitContextOverflow;
+    default:
+      return kExitRuntimeError;
   }
 }
 
@@ -36,8 +40,10 @@ int Main(int argc, char** argv) {
   LogFlags log_flags;
   AddLogFlags(app, &log_flags);
 
-  std::vector<Command> commands = {MakeRunCommand(), MakeLogitsCommand(), MakeTokenizeCommand(),
-                                   MakeInfoCommand(), MakeBenchCommand()};
+  std::vector<Command> commands = {MakeRunCommand(),    MakeChatCommand(),     MakeBatchCommand(),
+                                   MakeLogitsCommand(), MakeTokenizeCommand(), MakeInfoCommand(),
+                                   MakeBenchCommand(),  MakeQuantizeCommand()};
+  commands.push_back(MakePerplexityCommand());
   for (Command& c : commands) c.define(*app.add_subcommand(c.name, c.summary));
 
   try {
@@ -52,6 +58,10 @@ int Main(int argc, char** argv) {
       if (app.got_subcommand(c.name)) return c.run();
     }
     return kExitUsage;
+  } catch (const Interrupted&) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "gemma: interrupted\n");
+    return kExitInterrupted;
   } catch (const Error& e) {
     std::fflush(stdout);
     std::fprintf(stderr, "gemma: error: %s\n", e.what());
@@ -68,4 +78,6 @@ int Main(int argc, char** argv) {
 }  // namespace
 }  // namespace gemma::cli
 
-int main(int argc, char** argv) { return gemma::cli::Main(argc, argv); }
+int main(int argc, char** argv) {
+  return gemma::cli::Main(argc, argv);
+}

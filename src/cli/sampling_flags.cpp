@@ -3,7 +3,10 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cmath>
 #include <random>
+
+#include "cli/terminal.h"
 
 namespace gemma::cli {
 
@@ -17,6 +20,10 @@ void AddSamplingFlags(CLI::App& app, SamplingFlags* f) {
   app.add_option("--presence-penalty", f->presence_penalty, "Presence penalty (0: off)");
   app.add_option("--frequency-penalty", f->frequency_penalty, "Frequency penalty (0: off)");
   app.add_option("--repeat-last-n", f->repeat_last_n, "Tokens the penalties look back over");
+  app.add_option(
+         "--stop", f->stop,
+         "Stop when the output contains this text (not printed; repeatable; \\n is a newline)")
+      ->allow_extra_args(false);
 }
 
 SamplingParams MakeSamplingParams(const SamplingFlags& f, const Model& model,
@@ -44,8 +51,8 @@ SamplingParams MakeSamplingParams(const SamplingFlags& f, const Model& model,
   // Never sample ids the tokenizer cannot decode (embedding rows past the vocabulary).
   p.max_id = std::min(model.config().vocab_size, tokenizer.vocab_size());
   spdlog::debug("sampling: temp {} top-k {} top-p {} min-p {} seed {}{}", p.temperature, p.top_k,
-               p.top_p, p.min_p, p.seed,
-               d.has_temperature || d.has_top_k || d.has_top_p ? " (model defaults applied)" : "");
+                p.top_p, p.min_p, p.seed,
+                d.has_temperature || d.has_top_k || d.has_top_p ? " (model defaults applied)" : "");
   ValidateSamplingParams(p);
   return p;
 }
@@ -59,13 +66,78 @@ std::vector<int> StopIds(const Model& model, const Tokenizer& tokenizer) {
   return ids;
 }
 
+// --stop '\n' means a newline: \n, \t, \r and \\ are unescaped.
+static std::string UnescapeStop(const std::string& text) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '\\' || i + 1 == text.size()) {
+      out += text[i];
+      continue;
+    }
+    const char next = text[++i];
+    if (next == 'n') {
+      out += '\n';
+    } else if (next == 't') {
+      out += '\t';
+    } else if (next == 'r') {
+      out += '\r';
+    } else if (next == '\\') {
+      out += '\\';
+    } else {
+      out += '\\';
+      out += next;
+    }
+  }
+  return out;
+}
+
+GenerateOptions MakeGenerateOptions(const SamplingFlags& flags, const Model& model,
+                                    const Tokenizer& tokenizer, int max_tokens) {
+  GenerateOptions g;
+  g.max_tokens = max_tokens;
+  g.stop_ids = StopIds(model, tokenizer);
+  for (const std::string& stop : flags.stop) g.stop_strings.push_back(UnescapeStop(stop));
+  g.cancel = InterruptFlag();
+  return g;
+}
+
 void LogStats(const GenerateStats& s) {
   auto rate = [](int n, double sec) { return sec > 0 ? n / sec : 0.0; };
-  spdlog::info("prompt: {} tokens in {:.2f} s ({:.1f} t/s); generated: {} tokens in {:.2f} s "
-               "({:.1f} t/s); finish: {}",
-               s.prompt_tokens, s.prefill_seconds, rate(s.prompt_tokens, s.prefill_seconds),
-               s.generated_tokens, s.decode_seconds, rate(s.generated_tokens, s.decode_seconds),
-               FinishReasonName(s.finish));
+  spdlog::info(
+      "prompt: {} tokens in {:.2f} s ({:.1f} t/s); generated: {} tokens in {:.2f} s "
+      "({:.1f} t/s); finish: {}",
+      s.prompt_tokens, s.prefill_seconds, rate(s.prompt_tokens, s.prefill_seconds),
+      s.generated_tokens, s.decode_seconds, rate(s.generated_tokens, s.decode_seconds),
+      FinishReasonName(s.finish));
+}
+
+const char* JsonFinishReason(FinishReason r) {
+  switch (r) {
+    case FinishReason::kStop:
+      return "stop";
+    case FinishReason::kLength:
+    case FinishReason::kContextFull:
+      return "length";
+    case FinishReason::kCancelled:
+      return "cancelled";
+  }
+  return "error";
+}
+
+nlohmann::ordered_json StatsJson(const GenerateStats& s) {
+  auto rate = [](int n, double sec) { return sec > 0 ? std::round(n / sec * 100) / 100 : 0.0; };
+  nlohmann::ordered_json j;
+  j["prompt_tokens"] = s.prompt_tokens;
+  j["generated_tokens"] = s.generated_tokens;
+  j["time_to_first_token_ms"] = std::round(s.time_to_first_token * 1e5) / 100;
+  j["prompt_tokens_per_second"] = rate(s.prompt_tokens, s.prefill_seconds);
+  j["tokens_per_second"] = rate(s.generated_tokens, s.decode_seconds);
+  j["finish_reason"] = JsonFinishReason(s.finish);
+  return j;
+}
+
+std::string JsonLine(const nlohmann::ordered_json& value) {
+  return value.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
 }  // namespace gemma::cli

@@ -104,13 +104,10 @@ ModelFamily FamilyOf(const std::string& arch, const std::string& path) {
   if (arch == "gemma") return ModelFamily::kGemma1;
   if (arch == "gemma2") return ModelFamily::kGemma2;
   if (arch == "gemma3") return ModelFamily::kGemma3;
-  if (arch == "gemma3n" || arch == "gemma4") {
-    Fail(ErrorKind::kUnsupported, path + ": architecture '" + arch + "' (" +
-                                      (arch == "gemma3n" ? "Gemma 3n" : "Gemma 4") +
-                                      ") is not supported yet");
-  }
-  Fail(ErrorKind::kUnsupported,
-       path + ": unsupported architecture '" + arch + "' (supported: gemma, gemma2, gemma3)");
+  if (arch == "gemma3n") return ModelFamily::kGemma3n;
+  if (arch == "gemma4") return ModelFamily::kGemma4;
+  Fail(ErrorKind::kUnsupported, path + ": unsupported architecture '" + arch +
+                                    "' (supported: gemma, gemma2, gemma3, gemma3n, gemma4)");
 }
 
 // Linear RoPE scaling factor declared by the file, 1 when none. llama.cpp's loader defaults the
@@ -255,6 +252,152 @@ void ReadTensors(const GgufFile& f, Checkpoint* ck) {
   Fail(ErrorKind::kUnsupported, f.path() + ": tensor types not supported: " + list);
 }
 
+// The per-layer sliding-window flags gemma3n/gemma4 files store (true = sliding).
+std::vector<bool> SlidingPattern(const Meta& m, int n_layers) {
+  const std::string key = m.ArchKey("attention.sliding_window_pattern");
+  const GgufValue* v = m.Find(key);
+  if (!v) m.Missing(key);
+  std::vector<bool> out;
+  if (!v->ToBoolArray(&out) || out.size() != static_cast<size_t>(n_layers)) {
+    m.Bad(key, ("an array of " + std::to_string(n_layers) + " bools").c_str(), *v);
+  }
+  return out;
+}
+
+// A count that may be 0 (shared_kv_layers, embedding_length_per_layer_input).
+int CountKey(const Meta& m, const std::string& key, const std::string& path) {
+  const GgufValue* v = m.Find(key);
+  if (!v) return 0;
+  const std::optional<int64_t> x = v->ToInt();
+  if (!x || *x < 0 || *x >= (int64_t{1} << 30)) {
+    Fail(ErrorKind::kFormat, path + ": key '" + key + "' must be a non-negative integer");
+  }
+  return static_cast<int>(*x);
+}
+
+// Gemma 4 proportional RoPE is stored as rope_freqs (one divisor per frequency pair of the global
+// head dim): 1 for the pairs that rotate, 1e30 (no rotation) for the rest (golden README, Known
+// deviations 7). Returns the number of rotating pairs, 0 = all.
+int RotatedPairsFromRopeFreqs(const Checkpoint& ck, int head_dim) {
+  const NamedTensor* t = ck.Find("rope_freqs.weight");
+  if (t == nullptr) return 0;
+  if (t->view.dtype != DType::kF32 || t->view.n_elements() != head_dim / 2) {
+    Fail(ErrorKind::kFormat, ck.path + ": tensor 'rope_freqs.weight' has shape " +
+                                 t->view.ShapeString() + ", expected F32 [" +
+                                 std::to_string(head_dim / 2) + "]");
+  }
+  const auto* f = reinterpret_cast<const float*>(t->view.data);
+  int rotated = 0;
+  while (rotated < head_dim / 2 && f[rotated] == 1.f) ++rotated;
+  for (int i = rotated; i < head_dim / 2; ++i) {
+    if (!(f[i] >= 1e20f)) {
+      Fail(ErrorKind::kUnsupported,
+           ck.path +
+               ": rope_freqs other than 1 (rotate) then >= 1e20 (no rotation) are not "
+               "supported (entry " +
+               std::to_string(i) + " is " + std::to_string(f[i]) + ")");
+    }
+  }
+  return rotated == head_dim / 2 ? 0 : rotated;
+}
+
+// gemma3n / gemma4 (gemma-models.md §3.2): per-layer pattern, head dims per layer type,
+// KV sharing, per-layer inputs, AltUp/LAuReL (3n), MoE and layer scalars (4).
+void ReadGemma3nOr4(const Meta& m, Checkpoint* ck, const std::vector<int>& n_heads,
+                    const std::vector<int>& n_kv_heads, const std::vector<int>& ff_dims) {
+  ModelConfig& c = ck->config;
+  const std::string& path = ck->path;
+  const bool g4 = c.family == ModelFamily::kGemma4;
+  const std::vector<bool> sliding = SlidingPattern(m, c.n_layers);
+  const int window = m.Int(m.ArchKey("attention.sliding_window"));
+  const int global_hd = m.Int(m.ArchKey("attention.key_length"));
+  const int local_hd = g4 ? m.Int(m.ArchKey("attention.key_length_swa"), global_hd) : global_hd;
+  if (m.Int(m.ArchKey("attention.value_length"), global_hd) != global_hd ||
+      (g4 && m.Int(m.ArchKey("attention.value_length_swa"), local_hd) != local_hd)) {
+    Fail(ErrorKind::kUnsupported, path + ": attention.value_length differs from key_length");
+  }
+  if (global_hd % 2 != 0 || local_hd % 2 != 0) {
+    Fail(ErrorKind::kFormat, path + ": odd head dimension (RoPE rotates pairs)");
+  }
+  // llama.cpp rotates rope.dimension_count dims; only full-head rotation is supported.
+  if (m.Int(m.ArchKey("rope.dimension_count"), global_hd) != global_hd ||
+      m.Int(m.ArchKey("rope.dimension_count_swa"), local_hd) != local_hd) {
+    Fail(ErrorKind::kUnsupported, path + ": rope.dimension_count other than the head dimension");
+  }
+  RopeConfig global_rope, local_rope;
+  global_rope.base = m.Float(m.ArchKey("rope.freq_base"), 1e6f);
+  local_rope.base = m.Float(m.ArchKey("rope.freq_base_swa"), 1e4f);
+  if (!(global_rope.base > 0.f) || !(local_rope.base > 0.f)) {
+    Fail(ErrorKind::kFormat, path + ": RoPE frequency base must be positive");
+  }
+  if (g4) global_rope.rotated_pairs = RotatedPairsFromRopeFreqs(*ck, global_hd);
+
+  std::vector<float> sparsity(static_cast<size_t>(c.n_layers), 0.f);
+  if (!g4) {
+    const std::string key = m.ArchKey("activation_sparsity_scale");
+    if (const GgufValue* v = m.Find(key)) {
+      std::vector<float> xs;
+      if (!v->ToFloatArray(&xs) || xs.size() != sparsity.size()) {
+        m.Bad(key, ("an array of " + std::to_string(c.n_layers) + " numbers").c_str(), *v);
+      }
+      // -inf (Phi^-1(0)) marks a dense layer.
+      for (size_t i = 0; i < xs.size(); ++i) sparsity[i] = std::isfinite(xs[i]) ? xs[i] : 0.f;
+    }
+  }
+
+  c.layers.clear();
+  for (int i = 0; i < c.n_layers; ++i) {
+    const size_t li = static_cast<size_t>(i);
+    LayerConfig l;
+    l.attention = sliding[li] ? AttentionType::kSliding : AttentionType::kGlobal;
+    l.sliding_window = sliding[li] ? window : 0;
+    l.n_heads = n_heads[li];
+    l.n_kv_heads = n_kv_heads[li];
+    l.head_dim = sliding[li] ? local_hd : global_hd;
+    l.ff_dim = ff_dims[li];
+    l.rope = sliding[li] ? local_rope : global_rope;
+    l.gate_sparsity_std_mul = sparsity[li];
+    c.layers.push_back(l);
+  }
+  AssignSharedKvLayers(&c, CountKey(m, m.ArchKey("attention.shared_kv_layers"), path), path);
+  for (int i = 0; i < c.n_layers; ++i) {
+    LayerConfig& l = c.layers[static_cast<size_t>(i)];
+    // Gemma 4 K=V layers: a layer that computes its own K/V but has no attn_v.
+    l.has_v_proj = l.shares_kv(i) || ck->Find("blk." + std::to_string(i) + ".attn_v.weight");
+  }
+
+  c.norm_weight_offset = 0.f;  // gemma3n/gemma4 norms multiply by w in every format
+  c.post_norms = true;
+  c.qk_norm = true;
+  c.v_norm = true;
+  c.query_scale = 1.f;  // llama.cpp hard-codes 1.0 for both
+  c.final_softcap = m.Float(m.ArchKey("final_logit_softcapping"), g4 ? 0.f : 30.f);
+  c.per_layer_input_dim = CountKey(m, m.ArchKey("embedding_length_per_layer_input"), path);
+  if (g4) {
+    // Present in every Gemma 4 file; optional in llama.cpp's loader, so follow the tensors.
+    c.layer_scalar = ck->Find("blk.0.layer_output_scale.weight") != nullptr;
+    c.n_experts = CountKey(m, m.ArchKey("expert_count"), path);
+    if (c.n_experts > 0) {
+      c.n_experts_used = m.Int(m.ArchKey("expert_used_count"));
+      c.expert_ff_dim = m.Int(m.ArchKey("expert_feed_forward_length"));
+      if (c.n_experts_used > c.n_experts) {
+        Fail(ErrorKind::kFormat, path + ": expert_used_count exceeds expert_count");
+      }
+    }
+  } else {
+    c.altup_streams = m.Int(m.ArchKey("altup.num_inputs"), 4);
+    c.altup_active = CountKey(m, m.ArchKey("altup.active_idx"), path);
+    if (c.altup_active >= c.altup_streams) {
+      Fail(ErrorKind::kFormat, path + ": altup.active_idx must be below altup.num_inputs");
+    }
+    // Not stored in GGUF: the rank is laurel_l's row count (llama.cpp hard-codes 64).
+    const NamedTensor* laurel = ck->Find("blk.0.laurel_l.weight");
+    c.laurel_rank = laurel && laurel->view.n_dims == 2 && laurel->view.dim(0) < (1 << 30)
+                        ? static_cast<int>(laurel->view.dim(0))
+                        : 0;
+  }
+}
+
 }  // namespace
 
 Checkpoint OpenGgufCheckpoint(const std::string& path) {
@@ -291,8 +434,9 @@ Checkpoint OpenGgufCheckpoint(const std::string& path) {
   const std::vector<int> n_kv_heads =
       m.PerLayer(m.ArchKey("attention.head_count_kv"), c.n_layers, n_heads[0]);
   const std::vector<int> ff_dims = m.PerLayer(m.ArchKey("feed_forward_length"), c.n_layers);
+  const bool g3n_or_4 = family == ModelFamily::kGemma3n || family == ModelFamily::kGemma4;
   const int head_dim = m.Int(m.ArchKey("attention.key_length"), c.d_model / n_heads[0]);
-  if (m.Int(m.ArchKey("attention.value_length"), head_dim) != head_dim) {
+  if (!g3n_or_4 && m.Int(m.ArchKey("attention.value_length"), head_dim) != head_dim) {
     Fail(ErrorKind::kUnsupported, path + ": attention.value_length differs from key_length");
   }
   if (head_dim % 2 != 0) {
@@ -322,6 +466,7 @@ Checkpoint OpenGgufCheckpoint(const std::string& path) {
     c.attn_softcap = m.Float(m.ArchKey("attn_logit_softcapping"), 0.f);
     c.final_softcap = m.Float(m.ArchKey("final_logit_softcapping"), 0.f);
   }
+  if (g3n_or_4) ReadGemma3nOr4(m, &ck, n_heads, n_kv_heads, ff_dims);
   if (c.attn_softcap < 0.f || c.final_softcap < 0.f) {
     Fail(ErrorKind::kFormat, path + ": negative logit softcapping");
   }
@@ -334,7 +479,7 @@ Checkpoint OpenGgufCheckpoint(const std::string& path) {
   int period = 1;
   int window = 0;
   RopeConfig global_rope, local_rope;
-  const float rope_factor = RopeLinearFactor(m, path);
+  const float rope_factor = g3n_or_4 ? 1.f : RopeLinearFactor(m, path);
   if (family == ModelFamily::kGemma3) {
     if (m.Has(m.ArchKey("attention.sliding_window"))) {
       period = 6;
@@ -357,8 +502,7 @@ Checkpoint OpenGgufCheckpoint(const std::string& path) {
   if (!(global_rope.base > 0.f) || !(local_rope.base > 0.f)) {
     Fail(ErrorKind::kFormat, path + ": RoPE frequency base must be positive");
   }
-  c.layers.clear();
-  for (int i = 0; i < c.n_layers; ++i) {
+  for (int i = 0; i < c.n_layers && !g3n_or_4; ++i) {
     const size_t li = static_cast<size_t>(i);
     LayerConfig l;
     l.attention =

@@ -1,12 +1,14 @@
 #include "formats/gguf_export.h"
 
 #include <algorithm>
-#include <cctype>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "core/quant/dequantize.h"
 #include "core/quant/quantize.h"
@@ -18,20 +20,6 @@
 
 namespace gemma {
 namespace {
-
-// llama.h enum llama_ftype.
-const std::vector<QuantPreset> kPresets = {
-    {"f32", 0, DType::kF32, true},       {"f16", 1, DType::kF16, true},
-    {"bf16", 32, DType::kBF16, true},    {"q8_0", 7, DType::kQ8_0, true},
-    {"q4_0", 2, DType::kQ4_0, true},     {"q4_1", 3, DType::kQ4_1, true},
-    {"q5_0", 8, DType::kQ5_0, true},     {"q5_1", 9, DType::kQ5_1, true},
-    {"q2_k", 10, DType::kQ2_K, false},   {"q3_k_s", 11, DType::kQ3_K, false},
-    {"q3_k_m", 12, DType::kQ3_K, false}, {"q3_k_l", 13, DType::kQ3_K, false},
-    {"q4_k_s", 14, DType::kQ4_K, false}, {"q4_k_m", 15, DType::kQ4_K, false},
-    {"q4_k", 15, DType::kQ4_K, false},   {"q5_k_s", 16, DType::kQ5_K, false},
-    {"q5_k_m", 17, DType::kQ5_K, false}, {"q5_k", 17, DType::kQ5_K, false},
-    {"q6_k", 18, DType::kQ6_K, false},
-};
 
 bool EndsWith(const std::string& s, std::string_view suffix) {
   return s.size() >= suffix.size() &&
@@ -242,8 +230,27 @@ struct Job {
   uint64_t out_bytes;
 };
 
-void ConvertTensor(GgufWriter& w, const Job& job, ThreadPool& pool, const ExportOptions& o,
-                   ExportProgress* progress, std::vector<uint8_t>* buf) {
+// Drops the pages of a converted source tensor from this process's resident set, so reading a
+// model through its mapping does not grow RSS to the model size. Only for file mappings (read
+// only, so the pages are re-read from the file if anything touches them again), never for a
+// checkpoint's in-memory tensors, which MADV_DONTNEED would zero.
+void ReleaseSourcePages(const Checkpoint& ck, const uint8_t* data, uint64_t n_bytes) {
+  const auto begin = reinterpret_cast<uintptr_t>(data);
+  const uintptr_t end = begin + n_bytes;
+  bool mapped = false;
+  for (const auto& f : ck.files) {
+    const auto fb = reinterpret_cast<uintptr_t>(f->data());
+    mapped |= begin >= fb && end <= fb + f->size();
+  }
+  const auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  const uintptr_t first = (begin + page - 1) / page * page, last = end / page * page;
+  if (mapped && last > first) {
+    madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);  // advisory only
+  }
+}
+
+void ConvertTensor(const Checkpoint& ck, GgufWriter& w, const Job& job, ThreadPool& pool,
+                   const ExportOptions& o, ExportProgress* progress, std::vector<uint8_t>* buf) {
   const TensorView& s = *job.src;
   const int64_t n_rows = job.shape.size() == 1 ? 1 : job.shape[0] * (s.n_rows() / s.dim(0));
   const int64_t row_elems = s.row_elems();
@@ -273,44 +280,15 @@ void ConvertTensor(GgufWriter& w, const Job& job, ThreadPool& pool, const Export
       });
       w.WriteData(dst, bytes);
     }
+    ReleaseSourcePages(
+        ck, s.row(r0),
+        RowBytes(s.dtype, static_cast<uint64_t>(row_elems)) * static_cast<uint64_t>(rows));
     progress->bytes_done += bytes;
     if (o.progress) o.progress(*progress);
   }
 }
 
 }  // namespace
-
-const std::vector<QuantPreset>& QuantPresets() {
-  return kPresets;
-}
-
-const QuantPreset& FindQuantPreset(std::string_view name) {
-  std::string lower(name);
-  for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  for (const QuantPreset& p : kPresets) {
-    if (p.name != lower) continue;
-    if (!p.supported) {
-      Fail(ErrorKind::kUnsupported,
-           "quantization type '" + lower +
-               "' needs K-quant quantizers, which are not implemented yet (supported: f32, f16, "
-               "bf16, q8_0, q4_0, q4_1, q5_0, q5_1)");
-    }
-    return p;
-  }
-  Fail(ErrorKind::kUsage, "unknown quantization type '" + std::string(name) +
-                              "' (supported: f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1)");
-}
-
-DType ExportTensorType(const std::string& name, const TensorView& src, const QuantPreset& p) {
-  if (src.n_dims <= 1) return DType::kF32;
-  DType t = p.dtype;
-  if (name == "token_embd.weight" &&
-      (t == DType::kQ4_0 || t == DType::kQ4_1 || t == DType::kQ5_0 || t == DType::kQ5_1)) {
-    t = DType::kQ8_0;
-  }
-  if (!RowSizeValid(t, static_cast<uint64_t>(src.row_elems()))) t = DType::kF32;
-  return t;
-}
 
 ExportStats ExportGguf(const Checkpoint& ck, const std::string& out_path, const ExportOptions& o) {
   const QuantPreset& preset = FindQuantPreset(o.type);
@@ -371,7 +349,11 @@ ExportStats ExportGguf(const Checkpoint& ck, const std::string& out_path, const 
   ExportProgress progress;
   for (const auto& [name, t] : order) {
     const TensorView& v = t->view;
-    Job j{name, &v, ExportTensorType(name, v, preset), {}, add_one && EndsWith(name, "norm.weight"),
+    Job j{name,
+          &v,
+          ExportTensorType(name, v, preset, c.n_layers),
+          {},
+          add_one && EndsWith(name, "norm.weight"),
           0};
     j.shape.assign(v.shape.begin(), v.shape.begin() + v.n_dims);
     if (name == "token_embd.weight" && j.shape.size() == 2) j.shape[0] = embd_rows;
@@ -388,7 +370,8 @@ ExportStats ExportGguf(const Checkpoint& ck, const std::string& out_path, const 
   for (size_t i = 0; i < jobs.size(); ++i) {
     progress.tensor_index = i;
     progress.tensor_name = jobs[i].name;
-    ConvertTensor(w, jobs[i], pool, o, &progress, &buf);
+    ConvertTensor(ck, w, jobs[i], pool, o, &progress, &buf);
+    ++stats.tensor_types[jobs[i].dtype];
   }
   w.Finish();
   stats.n_tensors = jobs.size();

@@ -60,7 +60,8 @@ std::vector<std::string> ShardFiles(const fs::path& dir) {
     }
     std::set<std::string> shards;
     for (const auto& [tensor, shard] : j.at("weight_map").items()) {
-      if (!shard.is_string()) Fail(ErrorKind::kFormat, index.string() + ": bad shard for " + tensor);
+      if (!shard.is_string())
+        Fail(ErrorKind::kFormat, index.string() + ": bad shard for " + tensor);
       const std::string s = shard.get<std::string>();
       if (s.find('/') != std::string::npos || s.find("..") != std::string::npos) {
         Fail(ErrorKind::kFormat, index.string() + ": shard name '" + s + "' is not a file name");
@@ -71,7 +72,8 @@ std::vector<std::string> ShardFiles(const fs::path& dir) {
     for (const std::string& s : shards) {
       const fs::path p = dir / s;
       if (!fs::exists(p)) {
-        Fail(ErrorKind::kIo, p.string() + ": shard listed in model.safetensors.index.json is missing");
+        Fail(ErrorKind::kIo,
+             p.string() + ": shard listed in model.safetensors.index.json is missing");
       }
       out.push_back(p.string());
     }
@@ -82,11 +84,48 @@ std::vector<std::string> ShardFiles(const fs::path& dir) {
   Fail(ErrorKind::kIo, dir.string() + ": no model.safetensors or model.safetensors.index.json");
 }
 
+// Gemma 4 global layers: HF uses num_global_key_value_heads only with attention_k_eq_v, while
+// llama.cpp's converter applies it whenever set, and checkpoints exist of either reading (golden
+// README, Known deviations 2). The k_proj shape decides; the config then follows the tensors.
+void ReconcileGlobalKvHeads(Checkpoint* ck) {
+  ModelConfig& c = ck->config;
+  if (c.family != ModelFamily::kGemma4) return;
+  for (int i = 0; i < c.n_layers; ++i) {
+    LayerConfig& l = c.layers[static_cast<size_t>(i)];
+    if (l.attention != AttentionType::kGlobal) continue;
+    const NamedTensor* k = ck->Find("blk." + std::to_string(i) + ".attn_k.weight");
+    if (k == nullptr || k->view.n_dims != 2 || k->view.dim(0) % l.head_dim != 0) continue;
+    const int64_t kv = k->view.dim(0) / l.head_dim;
+    if (kv == l.n_kv_heads || kv <= 0 || l.n_heads % kv != 0) continue;
+    ck->notes.push_back("layer " + std::to_string(i) + ": " + std::to_string(kv) +
+                        " KV heads taken from the k_proj shape (config.json says " +
+                        std::to_string(l.n_kv_heads) + ")");
+    l.n_kv_heads = static_cast<int>(kv);
+  }
+  // A KV-sharing layer reads its source's cache rows, so it has the source's KV heads.
+  for (int i = 0; i < c.n_layers; ++i) {
+    LayerConfig& l = c.layers[static_cast<size_t>(i)];
+    if (l.shares_kv(i)) l.n_kv_heads = c.layers[static_cast<size_t>(l.kv_source_layer)].n_kv_heads;
+  }
+}
+
 }  // namespace
 
 std::string CanonicalTensorName(ModelFamily family, const std::string& name) {
   if (name == "embed_tokens.weight") return "token_embd.weight";
   if (name == "norm.weight") return "output_norm.weight";
+  // Gemma 3n / Gemma 4 model-level tensors (gemma-models.md §3.1, §3.2).
+  if (name == "embed_tokens_per_layer.weight") return "per_layer_token_embd.weight";
+  if (name == "per_layer_model_projection.weight") return "per_layer_model_proj.weight";
+  if (name == "per_layer_projection_norm.weight") return "per_layer_proj_norm.weight";
+  // AltUp projections: GGUF stacks the three into one 3-D tensor; HF keeps them apart, so they
+  // get engine-private names "altup_proj.K.weight" that the binder accepts in place of slices.
+  static const std::regex kAltup(R"(altup_(projections|unembed_projections)\.(\d+)\.weight)");
+  std::smatch a;
+  if (std::regex_match(name, a, kAltup)) {
+    return std::string(a[1].str() == "projections" ? "altup_proj." : "altup_unembd_proj.") +
+           a[2].str() + ".weight";
+  }
   static const std::regex kLayer(R"(layers\.(\d+)\.(.+))");
   std::smatch m;
   if (!std::regex_match(name, m, kLayer)) return "";
@@ -108,6 +147,28 @@ std::string CanonicalTensorName(ModelFamily family, const std::string& name) {
       {"mlp.gate_proj.weight", "ffn_gate.weight"},
       {"mlp.up_proj.weight", "ffn_up.weight"},
       {"mlp.down_proj.weight", "ffn_down.weight"},
+      // Gemma 3n / Gemma 4.
+      {"per_layer_input_gate.weight", "inp_gate.weight"},
+      {"per_layer_projection.weight", "proj.weight"},
+      {"post_per_layer_input_norm.weight", "post_norm.weight"},
+      {"layer_scalar", "layer_output_scale.weight"},
+      {"altup.correct_output_scale", "altup_correct_scale.weight"},
+      {"altup.correction_coefs.weight", "altup_correct_coef.weight"},
+      {"altup.prediction_coefs.weight", "altup_predict_coef.weight"},
+      {"altup.modality_router.weight", "altup_router.weight"},
+      {"altup.router_norm.weight", "altup_router_norm.weight"},
+      {"laurel.linear_left.weight", "laurel_l.weight"},
+      {"laurel.linear_right.weight", "laurel_r.weight"},
+      {"laurel.post_laurel_norm.weight", "laurel_post_norm.weight"},
+      // Gemma 4 MoE: the expert tensors have no ".weight" suffix in HF.
+      {"router.proj.weight", "ffn_gate_inp.weight"},
+      {"router.scale", "ffn_gate_inp.scale"},
+      {"router.per_expert_scale", "ffn_down_exps.scale"},
+      {"experts.gate_up_proj", "ffn_gate_up_exps.weight"},
+      {"experts.down_proj", "ffn_down_exps.weight"},
+      {"pre_feedforward_layernorm_2.weight", "pre_ffw_norm_2.weight"},
+      {"post_feedforward_layernorm_1.weight", "post_ffw_norm_1.weight"},
+      {"post_feedforward_layernorm_2.weight", "post_ffw_norm_2.weight"},
   };
   for (const auto& [hf, canon] : kMap) {
     if (rest == hf) return blk + canon;
@@ -149,6 +210,7 @@ Checkpoint OpenHfCheckpoint(const std::string& dir_arg) {
     }
     ck.files.push_back(st.file);
   }
+  ReconcileGlobalKvHeads(&ck);
 
   if (fs::exists(dir / "tokenizer.model")) {
     ck.tokenizer.spm_model_path = (dir / "tokenizer.model").string();

@@ -16,10 +16,14 @@ using nlohmann::json;
 constexpr uint64_t kMaxHeaderBytes = 100ull << 20;
 
 bool ParseDType(const std::string& s, DType* out) {
-  if (s == "F32") *out = DType::kF32;
-  else if (s == "F16") *out = DType::kF16;
-  else if (s == "BF16") *out = DType::kBF16;
-  else return false;
+  if (s == "F32")
+    *out = DType::kF32;
+  else if (s == "F16")
+    *out = DType::kF16;
+  else if (s == "BF16")
+    *out = DType::kBF16;
+  else
+    return false;
   return true;
 }
 
@@ -95,8 +99,9 @@ SafetensorsFile ParseSafetensors(std::shared_ptr<const MappedFile> file) {
     const uint64_t end = (*offs_it)[1].get<uint64_t>();
     if (begin > end || end > data_size) {
       Fail(ErrorKind::kFormat, path + ": tensor '" + name + "' data [" + std::to_string(begin) +
-                                   ", " + std::to_string(end) + ") runs past the end of the file (" +
-                                   std::to_string(data_size) + " data bytes)");
+                                   ", " + std::to_string(end) +
+                                   ") runs past the end of the file (" + std::to_string(data_size) +
+                                   " data bytes)");
     }
     if (shape_it->size() > static_cast<size_t>(TensorView::kMaxDims)) {
       Malformed(path, "tensor '" + name + "' has " + std::to_string(shape_it->size()) + " dims");
@@ -126,6 +131,14 @@ SafetensorsFile ParseSafetensors(std::shared_ptr<const MappedFile> file) {
       Malformed(path, "tensor '" + name + "' has shape " + v.ShapeString() + " (" +
                           std::to_string(bytes) + " bytes of " + dtype_name + ") but " +
                           std::to_string(end - begin) + " bytes of data");
+    }
+    // Kernels read elements in place through typed pointers; the mapping is page-aligned, so the
+    // file offset must be a multiple of the element size (writers pad the header to 8 bytes).
+    const uint64_t element_bytes = GetDTypeInfo(dtype).block_bytes;
+    if ((data_start + begin) % element_bytes != 0) {
+      Malformed(path, "tensor '" + name + "' data at file offset " +
+                          std::to_string(data_start + begin) + " is not aligned to its " +
+                          std::to_string(element_bytes) + "-byte " + dtype_name + " elements");
     }
     v.data = file->data() + data_start + begin;
     v.n_bytes = bytes;

@@ -2,6 +2,7 @@
 #include <string>
 
 #include "gemma/error.h"
+#include "kernels/cpu_features.h"
 #include "kernels/kernels.h"
 
 namespace gemma {
@@ -9,14 +10,19 @@ namespace {
 
 bool CpuSupports(Isa isa) {
   switch (isa) {
-    case Isa::kScalar: return true;
+    case Isa::kScalar:
+      return true;
 #if defined(GEMMA_HAVE_X86_KERNELS)
     case Isa::kAvx2:
     case Isa::kAvx2Int8:
-      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-             __builtin_cpu_supports("f16c");
+      return GetCpuFeatures().avx2;
 #endif
-    default: return false;
+#if defined(GEMMA_HAVE_ARM_KERNELS)
+    case Isa::kNeon:
+      return true;  // Advanced SIMD is part of every AArch64 core
+#endif
+    default:
+      return false;
   }
 }
 
@@ -25,10 +31,20 @@ KernelTable BuildTable(Isa isa) {
   FillScalarKernels(&t);  // every slot has at least the reference
   switch (isa) {
 #if defined(GEMMA_HAVE_X86_KERNELS)
-    case Isa::kAvx2: FillAvx2Kernels(&t); break;
-    case Isa::kAvx2Int8: FillAvx2Int8Kernels(&t); break;
+    case Isa::kAvx2:
+      FillAvx2Kernels(&t);
+      break;
+    case Isa::kAvx2Int8:
+      FillAvx2Int8Kernels(&t);
+      break;
 #endif
-    default: break;
+#if defined(GEMMA_HAVE_ARM_KERNELS)
+    case Isa::kNeon:
+      FillNeonKernels(&t);
+      break;
+#endif
+    default:
+      break;
   }
   return t;
 }
@@ -39,18 +55,24 @@ Isa ParseIsa(const std::string& name) {
   if (name == "avx2-int8") return Isa::kAvx2Int8;
   if (name == "avx512") return Isa::kAvx512;
   if (name == "neon") return Isa::kNeon;
-  Fail(ErrorKind::kUsage, "unknown ISA '" + name + "' (expected auto, scalar, avx2, avx2-int8, avx512, neon)");
+  Fail(ErrorKind::kUsage,
+       "unknown ISA '" + name + "' (expected auto, scalar, avx2, avx2-int8, avx512, neon)");
 }
 
 }  // namespace
 
 const char* IsaName(Isa isa) {
   switch (isa) {
-    case Isa::kScalar: return "scalar";
-    case Isa::kAvx2: return "avx2";
-    case Isa::kAvx2Int8: return "avx2-int8";
-    case Isa::kAvx512: return "avx512";
-    case Isa::kNeon: return "neon";
+    case Isa::kScalar:
+      return "scalar";
+    case Isa::kAvx2:
+      return "avx2";
+    case Isa::kAvx2Int8:
+      return "avx2-int8";
+    case Isa::kAvx512:
+      return "avx512";
+    case Isa::kNeon:
+      return "neon";
   }
   return "?";
 }
@@ -66,8 +88,8 @@ std::vector<Isa> SupportedIsas() {
 
 const KernelTable& KernelsFor(Isa isa) {
   if (!CpuSupports(isa)) {
-    Fail(ErrorKind::kUsage, std::string("ISA '") + IsaName(isa) +
-                                "' is not compiled in or not supported by this CPU");
+    Fail(ErrorKind::kUsage,
+         std::string("ISA '") + IsaName(isa) + "' is not compiled in or not supported by this CPU");
   }
   // Built once per ISA, immutable afterwards.
   static const KernelTable kTables[] = {BuildTable(Isa::kScalar), BuildTable(Isa::kAvx2),

@@ -40,6 +40,30 @@ using DotRowsFn = void (*)(const uint8_t* w, uint64_t row_bytes, int64_t n_rows,
 using GemmTileFn = void (*)(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const void* x,
                             int64_t x_stride, int64_t n_tokens, int64_t n, float* y, int64_t ldy);
 
+// Prefill GEMM on f32 panels: weights are dequantized (once per batch) into panels of
+// kPanelRows rows stored k-major (panel[k * kPanelRows + r]), then
+// y[t * ldy + r] (+)= sum_{k < kc} panel[k][r] * x[t * ldx + k] for t < n_tokens <= kPanelTokens
+// and r < n_rows <= kPanelRows. `accumulate` adds to y instead of overwriting it (the k range is
+// cut into cache-sized blocks). Every ISA's version sums each output over k in order.
+constexpr int kPanelRows = 16;
+constexpr int kPanelTokens = 6;
+using PanelGemmFn = void (*)(const float* panel, int64_t kc, const float* x, int64_t ldx,
+                             int64_t n_tokens, int64_t n_rows, float* y, int64_t ldy,
+                             bool accumulate);
+
+// Attention over cached rows of one KV head: row j starts at kv + j * stride elements and holds
+// head_dim elements of the cache's type (F32, F16 or BF16).
+//   scores: scores[j] = sum_i q[i] * K_j[i]            for j < n_keys
+//   accumulate: out[i] += sum_j p[j] * V_j[i]          for i < head_dim
+using KvScoresFn = void (*)(const float* q, const void* k, int64_t stride, int64_t n_keys,
+                            int64_t head_dim, float* scores);
+using KvAccumulateFn = void (*)(const float* p, const void* v, int64_t stride, int64_t n_keys,
+                                int64_t head_dim, float* out);
+
+// The scalar panel kernel (also the oracle in tests).
+void PanelGemmScalar(const float* panel, int64_t kc, const float* x, int64_t ldx, int64_t n_tokens,
+                     int64_t n_rows, float* y, int64_t ldy, bool accumulate);
+
 // A kernel table variant. kAvx2Int8 is AVX2 with int8 activations for Q8_0/Q4_0 (fewer
 // instructions, llama.cpp-like accuracy); it is never picked automatically.
 enum class Isa { kScalar, kAvx2, kAvx2Int8, kAvx512, kNeon };
@@ -49,6 +73,10 @@ struct KernelTable {
   std::array<DotRowsFn, static_cast<size_t>(DType::kCount)> dot_rows{};
   std::array<ActivationType, static_cast<size_t>(DType::kCount)> activation{};  // all kF32
   std::array<GemmTileFn, static_cast<size_t>(DType::kCount)> gemm_tile{};
+  PanelGemmFn panel_gemm = nullptr;  // every table has one (scalar at least)
+  // Indexed by the KV cache's dtype; F32, F16 and BF16 are filled in every table.
+  std::array<KvScoresFn, static_cast<size_t>(DType::kCount)> kv_scores{};
+  std::array<KvAccumulateFn, static_cast<size_t>(DType::kCount)> kv_accumulate{};
 };
 
 // Scalar reference for a weight type paired with int8 activations, or null when there is none:
@@ -70,9 +98,14 @@ const KernelTable& SelectKernels(const std::string& request);
 
 // Per-ISA registration (src/kernels/x86, src/kernels/arm); each overrides the slots it speeds up.
 void FillScalarKernels(KernelTable* table);
+void FillScalarAttentionKernels(KernelTable* table);
 #if defined(GEMMA_HAVE_X86_KERNELS)
 void FillAvx2Kernels(KernelTable* table);
 void FillAvx2Int8Kernels(KernelTable* table);
+#endif
+#if defined(GEMMA_HAVE_ARM_KERNELS)
+void FillNeonKernels(KernelTable* table);
+void FillNeonKQuantKernels(KernelTable* table);  // Q2_K..Q6_K x f32 (kquant_neon.cpp)
 #endif
 
 }  // namespace gemma

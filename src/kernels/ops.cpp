@@ -4,10 +4,15 @@
 #include <cmath>
 #include <vector>
 
+#include "kernels/matmul_packed.h"
+
 namespace gemma {
 
 void MatMul(const KernelTable& k, ThreadPool& pool, const TensorView& w, const float* x,
             int64_t n_tokens, int64_t ldx, float* y, int64_t ldy) {
+  if (n_tokens >= kPackedMinTokens && k.panel_gemm != nullptr) {
+    return PackedMatMul(k, pool, w, x, n_tokens, ldx, y, ldy);
+  }
   const int64_t n_rows = w.n_rows();
   const int64_t n = w.row_elems();
   const uint64_t row_bytes = w.row_bytes();
@@ -86,8 +91,8 @@ void Softmax(float* x, int64_t n) {
 
 void RopeInverseFrequencies(float base, float divisor, int64_t head_dim, float* inv_freq) {
   for (int64_t i = 0; i < head_dim / 2; ++i) {
-    const double f = std::pow(static_cast<double>(base), -2.0 * static_cast<double>(i) /
-                                                             static_cast<double>(head_dim));
+    const double f = std::pow(static_cast<double>(base),
+                              -2.0 * static_cast<double>(i) / static_cast<double>(head_dim));
     inv_freq[i] = static_cast<float>(f / static_cast<double>(divisor));
   }
 }

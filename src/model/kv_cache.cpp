@@ -1,6 +1,9 @@
 #include "model/kv_cache.h"
 
 #include <algorithm>
+#include <cstring>
+
+#include "gemma/error.h"
 
 namespace gemma {
 
@@ -13,32 +16,81 @@ int LayerCapacity(const LayerConfig& lc, int context_length, int max_batch) {
   return context_length;
 }
 
+size_t KvElementBytes(DType type) {
+  if (type == DType::kF32) return 4;
+  if (type == DType::kF16 || type == DType::kBF16) return 2;
+  Fail(ErrorKind::kUsage,
+       "KV cache type must be f32, f16 or bf16, not " + std::string(DTypeName(type)));
+}
+
 }  // namespace
 
-uint64_t KvCache::EstimateBytes(const ModelConfig& config, int context_length, int max_batch) {
+uint64_t KvCache::EstimateBytes(const ModelConfig& config, int context_length, int max_batch,
+                                DType type) {
   uint64_t b = 0;
-  for (const LayerConfig& lc : config.layers) {
-    b += 2 * sizeof(float) * static_cast<uint64_t>(LayerCapacity(lc, context_length, max_batch)) *
+  for (size_t i = 0; i < config.layers.size(); ++i) {
+    const LayerConfig& lc = config.layers[i];
+    if (lc.shares_kv(static_cast<int>(i))) continue;  // reads its source layer's rows
+    b += 2 * KvElementBytes(type) *
+         static_cast<uint64_t>(LayerCapacity(lc, context_length, max_batch)) *
          static_cast<uint64_t>(lc.n_kv_heads) * static_cast<uint64_t>(lc.head_dim);
   }
   return b;
 }
 
-KvCache::KvCache(const ModelConfig& config, int context_length, int max_batch) {
-  for (const LayerConfig& lc : config.layers) {
+KvCache::KvCache(const ModelConfig& config, int context_length, int max_batch, DType type)
+    : type_(type), element_bytes_(KvElementBytes(type)) {
+  for (size_t i = 0; i < config.layers.size(); ++i) {
+    const LayerConfig& lc = config.layers[i];
     Layer l;
+    if (lc.shares_kv(static_cast<int>(i))) {  // no rows of its own (see kv_cache.h)
+      layers_.push_back(std::move(l));
+      continue;
+    }
     l.capacity = LayerCapacity(lc, context_length, max_batch);
     l.row = int64_t{lc.n_kv_heads} * lc.head_dim;
-    l.k.assign(static_cast<size_t>(l.capacity * l.row), 0.f);
-    l.v.assign(static_cast<size_t>(l.capacity * l.row), 0.f);
+    // new[] without () leaves the pages untouched until a position is written.
+    const size_t n = static_cast<size_t>(l.capacity * l.row) * element_bytes_;
+    l.k.reset(new uint8_t[n]);
+    l.v.reset(new uint8_t[n]);
     layers_.push_back(std::move(l));
   }
 }
 
 uint64_t KvCache::bytes() const {
   uint64_t b = 0;
-  for (const Layer& l : layers_) b += (l.k.size() + l.v.size()) * sizeof(float);
+  for (const Layer& l : layers_)
+    b += 2 * static_cast<uint64_t>(l.capacity * l.row) * element_bytes_;
   return b;
+}
+
+void KvCache::Store(int layer, int position, const float* k, const float* v) {
+  const int64_t n = row_elems(layer);
+  auto* kd = const_cast<void*>(k_row(layer, position));
+  auto* vd = const_cast<void*>(v_row(layer, position));
+  switch (type_) {
+    case DType::kF32:
+      std::memcpy(kd, k, sizeof(float) * static_cast<size_t>(n));
+      std::memcpy(vd, v, sizeof(float) * static_cast<size_t>(n));
+      break;
+    case DType::kF16:
+      for (int64_t i = 0; i < n; ++i) {
+        static_cast<uint16_t*>(kd)[i] = F32ToF16(k[i]);
+        static_cast<uint16_t*>(vd)[i] = F32ToF16(v[i]);
+      }
+      break;
+    default:  // BF16 (the constructor admits nothing else)
+      for (int64_t i = 0; i < n; ++i) {
+        static_cast<uint16_t*>(kd)[i] = F32ToBF16(k[i]);
+        static_cast<uint16_t*>(vd)[i] = F32ToBF16(v[i]);
+      }
+      break;
+  }
+}
+
+float* KvCache::F32Row(int layer, int position, bool key) {
+  if (type_ != DType::kF32) Fail(ErrorKind::kInternal, "float access to a non-f32 KV cache");
+  return static_cast<float*>(const_cast<void*>(Row(layer, position, key)));
 }
 
 }  // namespace gemma

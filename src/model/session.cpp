@@ -8,6 +8,9 @@
 #include "core/quant/dequantize.h"
 #include "gemma/error.h"
 #include "kernels/ops.h"
+#include "model/altup.h"
+#include "model/gate_sparsity.h"
+#include "model/per_layer_embeddings.h"
 
 namespace gemma {
 namespace {
@@ -23,7 +26,19 @@ int ResolveContext(const ModelConfig& c, int requested) {
   return requested;
 }
 
+void AddRows(float* x, const float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) x[i] += y[i];
+}
+
 }  // namespace
+
+std::vector<float> LayerInverseFrequencies(const LayerConfig& l) {
+  std::vector<float> inv(static_cast<size_t>(l.head_dim / 2));
+  RopeInverseFrequencies(l.rope.base, l.rope.position_divisor, l.head_dim, inv.data());
+  // Pairs past rotated_pairs get angle 0, i.e. pass through.
+  if (l.rope.rotated_pairs > 0) std::fill(inv.begin() + l.rope.rotated_pairs, inv.end(), 0.f);
+  return inv;
+}
 
 Session::Session(std::shared_ptr<const Model> model, const SessionOptions& options)
     : model_(std::move(model)),
@@ -31,16 +46,14 @@ Session::Session(std::shared_ptr<const Model> model, const SessionOptions& optio
       context_length_(ResolveContext(model_->config(), options.context_length)),
       max_batch_(std::max(1, std::min(options.max_batch, context_length_))),
       pool_(ResolveThreads(options.n_threads)),
-      cache_(model_->config(), context_length_, max_batch_) {
+      cache_(model_->config(), context_length_, max_batch_, options.kv_type) {
   const ModelConfig& c = model_->config();
   int64_t q_max = 0, kv_max = 0, ff_max = 0, keys_max = 0;
   for (const LayerConfig& l : c.layers) {
     q_max = std::max<int64_t>(q_max, int64_t{l.n_heads} * l.head_dim);
     kv_max = std::max<int64_t>(kv_max, int64_t{l.n_kv_heads} * l.head_dim);
     ff_max = std::max<int64_t>(ff_max, l.ff_dim);
-    std::vector<float> inv(static_cast<size_t>(l.head_dim / 2));
-    RopeInverseFrequencies(l.rope.base, l.rope.position_divisor, l.head_dim, inv.data());
-    inv_freq_.push_back(std::move(inv));
+    inv_freq_.push_back(LayerInverseFrequencies(l));
   }
   for (int i = 0; i < c.n_layers; ++i) keys_max = std::max<int64_t>(keys_max, cache_.capacity(i));
   const auto B = static_cast<size_t>(max_batch_);
@@ -54,7 +67,23 @@ Session::Session(std::shared_ptr<const Model> model, const SessionOptions& optio
   v_.resize(B * static_cast<size_t>(kv_max));
   gate_.resize(B * static_cast<size_t>(ff_max));
   up_.resize(B * static_cast<size_t>(ff_max));
-  scores_.assign(static_cast<size_t>(pool_.size()), std::vector<float>(static_cast<size_t>(keys_max)));
+  if (c.altup_streams > 1) {
+    streams_.resize(static_cast<size_t>(c.altup_streams) * B * d);
+    pred_.resize(static_cast<size_t>(c.altup_streams) * B * d);
+  }
+  if (c.laurel_rank > 0) {
+    laurel_mid_.resize(B * static_cast<size_t>(c.laurel_rank));
+    laurel_.resize(B * d);
+  }
+  if (c.per_layer_input_dim > 0) {
+    const size_t lp = static_cast<size_t>(c.per_layer_input_dim) * static_cast<size_t>(c.n_layers);
+    ple_.resize(B * lp);
+    ple_proj_.resize(B * lp);
+    ple_gate_.resize(B * static_cast<size_t>(c.per_layer_input_dim));
+  }
+  if (c.n_experts > 0) moe_out_.resize(B * d);
+  scores_.assign(static_cast<size_t>(pool_.size()),
+                 std::vector<float>(static_cast<size_t>(keys_max)));
   last_logits_.assign(static_cast<size_t>(c.vocab_size), 0.f);
 }
 
@@ -92,6 +121,9 @@ void Session::Forward(const int* tokens, int n, float* all_logits) {
   }
 }
 
+// The one forward pass. Each family-specific step is switched on by ModelConfig data:
+// per-layer inputs (per_layer_input_dim), AltUp streams (altup_streams), LAuReL (laurel_rank),
+// MoE (n_experts), layer scalars (layer_scalar); see gemma-models.md §2.
 void Session::ForwardChunk(const int* tokens, int n, float* all_logits) {
   const ModelConfig& c = model_->config();
   const ModelWeights& w = model_->weights();
@@ -104,62 +136,40 @@ void Session::ForwardChunk(const int* tokens, int n, float* all_logits) {
     DequantizeRow(w.token_embd.dtype, w.token_embd.row(tokens[t]), xt, d);
     for (int64_t i = 0; i < d; ++i) xt[i] *= w.embed_scale;
   }
+  if (c.per_layer_input_dim > 0) {
+    ComputePerLayerInputs(kernels_, pool_, c, w, tokens, x_.data(), n, ple_proj_.data(),
+                          ple_.data());
+  }
+  const bool altup = c.altup_streams > 1;
+  if (altup) AltupBegin(n);
 
   for (int l = 0; l < c.n_layers; ++l) {
-    const LayerConfig& lc = c.layers[static_cast<size_t>(l)];
     const LayerWeights& L = w.layers[static_cast<size_t>(l)];
-    const int64_t hd = lc.head_dim;
-    const int64_t q_dim = lc.n_heads * hd, kv_dim = lc.n_kv_heads * hd;
+    if (altup) AltupPredictLayer(l, n);  // x_ = the active stream's prediction
 
-    // Attention block.
-    for (int t = 0; t < n; ++t) RmsNorm(&x_[t * d], L.attn_norm.data(), eps, d, &normed_[t * d]);
-    MatMul(kernels_, pool_, L.wq, normed_.data(), n, d, q_.data(), q_dim);
-    MatMul(kernels_, pool_, L.wk, normed_.data(), n, d, k_.data(), kv_dim);
-    MatMul(kernels_, pool_, L.wv, normed_.data(), n, d, v_.data(), kv_dim);
-    const float* inv_freq = inv_freq_[static_cast<size_t>(l)].data();
-    for (int t = 0; t < n; ++t) {
-      const float pos = static_cast<float>(position_ + t);
-      for (int h = 0; h < lc.n_heads; ++h) {
-        float* qh = &q_[t * q_dim + h * hd];
-        if (c.qk_norm) RmsNorm(qh, L.q_norm.data(), eps, hd, qh);
-        ApplyRope(qh, hd, pos, inv_freq);
-        for (int64_t i = 0; i < hd; ++i) qh[i] *= c.query_scale;
-      }
-      for (int h = 0; h < lc.n_kv_heads; ++h) {
-        float* kh = &k_[t * kv_dim + h * hd];
-        if (c.qk_norm) RmsNorm(kh, L.k_norm.data(), eps, hd, kh);
-        ApplyRope(kh, hd, pos, inv_freq);
-      }
-      std::memcpy(cache_.k(l, position_ + t), &k_[t * kv_dim], sizeof(float) * kv_dim);
-      std::memcpy(cache_.v(l, position_ + t), &v_[t * kv_dim], sizeof(float) * kv_dim);
-    }
-    Attention(l, n);
-    MatMul(kernels_, pool_, L.wo, attn_.data(), n, q_dim, proj_.data(), d);
-    for (int t = 0; t < n; ++t) {
-      float* pt = &proj_[t * d];
-      if (c.post_norms) RmsNorm(pt, L.post_attn_norm.data(), eps, d, pt);
-      float* xt = &x_[t * d];
-      for (int64_t i = 0; i < d; ++i) xt[i] += pt[i];
-    }
+    AttentionBlock(l, n);
+    FeedForwardBlock(l, n);
 
-    // MLP block (GeGLU).
-    const int64_t ff = lc.ff_dim;
-    for (int t = 0; t < n; ++t) RmsNorm(&x_[t * d], L.ffn_norm.data(), eps, d, &normed_[t * d]);
-    MatMul(kernels_, pool_, L.w_gate, normed_.data(), n, d, gate_.data(), ff);
-    MatMul(kernels_, pool_, L.w_up, normed_.data(), n, d, up_.data(), ff);
-    GeluTanhMul(gate_.data(), up_.data(), n * ff, gate_.data());
-    MatMul(kernels_, pool_, L.w_down, gate_.data(), n, ff, proj_.data(), d);
-    for (int t = 0; t < n; ++t) {
-      float* pt = &proj_[t * d];
-      if (c.post_norms) RmsNorm(pt, L.post_ffn_norm.data(), eps, d, pt);
-      float* xt = &x_[t * d];
-      for (int64_t i = 0; i < d; ++i) xt[i] += pt[i];
+    if (altup) {
+      AltupCorrectLayer(l, n);
+    } else {
+      if (c.per_layer_input_dim > 0) {
+        PerLayerBranch(kernels_, pool_, c, L, l, x_.data(), ple_.data(), n, ple_gate_.data(),
+                       proj_.data());
+        AddRows(x_.data(), proj_.data(), n * d);
+      }
+      // Gemma 4: the learned scalar multiplies the whole residual stream.
+      if (c.layer_scalar) {
+        for (int64_t i = 0; i < n * d; ++i) x_[static_cast<size_t>(i)] *= L.layer_scalar;
+      }
     }
   }
+  if (altup) AltupEnd(n);
 
   // Final norm and tied output projection, for every row when asked, else the last only.
   const int first = all_logits ? 0 : n - 1;
-  for (int t = first; t < n; ++t) RmsNorm(&x_[t * d], w.output_norm.data(), eps, d, &normed_[t * d]);
+  for (int t = first; t < n; ++t)
+    RmsNorm(&x_[t * d], w.output_norm.data(), eps, d, &normed_[t * d]);
   const int64_t V = c.vocab_size;
   float* out = all_logits ? all_logits : last_logits_.data();
   MatMul(kernels_, pool_, w.token_embd, &normed_[first * d], n - first, d, out, V);
@@ -171,15 +181,225 @@ void Session::ForwardChunk(const int* tokens, int n, float* all_logits) {
   position_ += n;
 }
 
+// x_ += post_norm(W_o attention(norm(x_))), plus (Gemma 3n) the LAuReL branch of norm(x_).
+void Session::AttentionBlock(int l, int n) {
+  const ModelConfig& c = model_->config();
+  const LayerConfig& lc = c.layers[static_cast<size_t>(l)];
+  const LayerWeights& L = model_->weights().layers[static_cast<size_t>(l)];
+  const int64_t d = c.d_model;
+  const float eps = c.rms_norm_eps;
+  const int64_t hd = lc.head_dim;
+  const int64_t q_dim = lc.n_heads * hd, kv_dim = lc.n_kv_heads * hd;
+  const bool own_kv = !lc.shares_kv(l);
+
+  for (int t = 0; t < n; ++t) RmsNorm(&x_[t * d], L.attn_norm.data(), eps, d, &normed_[t * d]);
+  if (c.laurel_rank > 0) {
+    // lau = x + post_norm(W_R W_L x) on the normed input (gemma-models.md §2.5).
+    const int64_t r = c.laurel_rank;
+    MatMul(kernels_, pool_, L.laurel_l, normed_.data(), n, d, laurel_mid_.data(), r);
+    MatMul(kernels_, pool_, L.laurel_r, laurel_mid_.data(), n, r, laurel_.data(), d);
+    for (int t = 0; t < n; ++t) {
+      float* lt = &laurel_[t * d];
+      RmsNorm(lt, L.laurel_post_norm.data(), eps, d, lt);
+      AddRows(lt, &normed_[t * d], d);
+    }
+  }
+  MatMul(kernels_, pool_, L.wq, normed_.data(), n, d, q_.data(), q_dim);
+  if (own_kv) {
+    MatMul(kernels_, pool_, L.wk, normed_.data(), n, d, k_.data(), kv_dim);
+    // K=V layers: V is the raw K projection, before k-norm and RoPE.
+    if (lc.has_v_proj) {
+      MatMul(kernels_, pool_, L.wv, normed_.data(), n, d, v_.data(), kv_dim);
+    } else {
+      std::memcpy(v_.data(), k_.data(), sizeof(float) * static_cast<size_t>(n * kv_dim));
+    }
+  }
+  const float* inv_freq = inv_freq_[static_cast<size_t>(l)].data();
+  for (int t = 0; t < n; ++t) {
+    const float pos = static_cast<float>(position_ + t);
+    for (int h = 0; h < lc.n_heads; ++h) {
+      float* qh = &q_[t * q_dim + h * hd];
+      if (c.qk_norm) RmsNorm(qh, L.q_norm.data(), eps, hd, qh);
+      ApplyRope(qh, hd, pos, inv_freq);
+      for (int64_t i = 0; i < hd; ++i) qh[i] *= c.query_scale;
+    }
+    if (!own_kv) continue;  // reads the source layer's cache rows
+    for (int h = 0; h < lc.n_kv_heads; ++h) {
+      float* kh = &k_[t * kv_dim + h * hd];
+      if (c.qk_norm) RmsNorm(kh, L.k_norm.data(), eps, hd, kh);
+      ApplyRope(kh, hd, pos, inv_freq);
+      if (c.v_norm) RmsNormNoGain(&v_[t * kv_dim + h * hd], eps, hd, &v_[t * kv_dim + h * hd]);
+    }
+    cache_.Store(l, position_ + t, &k_[t * kv_dim], &v_[t * kv_dim]);
+  }
+  Attention(l, n);
+  MatMul(kernels_, pool_, L.wo, attn_.data(), n, q_dim, proj_.data(), d);
+  for (int t = 0; t < n; ++t) {
+    float* pt = &proj_[t * d];
+    if (c.post_norms) RmsNorm(pt, L.post_attn_norm.data(), eps, d, pt);
+    float* xt = &x_[t * d];
+    AddRows(xt, pt, d);
+    if (c.laurel_rank > 0) {
+      const float s = 1.f / std::sqrt(2.f);
+      for (int64_t i = 0; i < d; ++i) xt[i] = (xt[i] + laurel_[t * d + i]) * s;
+    }
+  }
+}
+
+// x_ += post_norm(GeGLU(norm(x_))); with MoE the dense branch and the expert branch are normed
+// separately and summed before the post-FFN norm (golden README, Known deviations 11).
+void Session::FeedForwardBlock(int l, int n) {
+  const ModelConfig& c = model_->config();
+  const LayerConfig& lc = c.layers[static_cast<size_t>(l)];
+  const LayerWeights& L = model_->weights().layers[static_cast<size_t>(l)];
+  const int64_t d = c.d_model;
+  const float eps = c.rms_norm_eps;
+  const int64_t ff = lc.ff_dim;
+  for (int t = 0; t < n; ++t) RmsNorm(&x_[t * d], L.ffn_norm.data(), eps, d, &normed_[t * d]);
+  MatMul(kernels_, pool_, L.w_gate, normed_.data(), n, d, gate_.data(), ff);
+  MatMul(kernels_, pool_, L.w_up, normed_.data(), n, d, up_.data(), ff);
+  if (lc.gate_sparsity_std_mul != 0.f) {
+    for (int t = 0; t < n; ++t) GaussianTopK(&gate_[t * ff], ff, lc.gate_sparsity_std_mul);
+  }
+  GeluTanhMul(gate_.data(), up_.data(), n * ff, gate_.data());
+  MatMul(kernels_, pool_, L.w_down, gate_.data(), n, ff, proj_.data(), d);
+  if (c.n_experts > 0) {
+    MoeForward(kernels_, pool_, c, L, x_.data(), n, moe_out_.data(), moe_);
+    for (int t = 0; t < n; ++t) {
+      float* pt = &proj_[t * d];
+      float* mt = &moe_out_[t * d];
+      RmsNorm(pt, L.post_ffn_norm_1.data(), eps, d, pt);
+      RmsNorm(mt, L.post_ffn_norm_2.data(), eps, d, mt);
+      AddRows(pt, mt, d);
+    }
+  }
+  for (int t = 0; t < n; ++t) {
+    float* pt = &proj_[t * d];
+    if (c.post_norms) RmsNorm(pt, L.post_ffn_norm.data(), eps, d, pt);
+    AddRows(&x_[t * d], pt, d);
+  }
+}
+
+// AltUp (gemma-models.md §2.5 steps 3-5). Streams live in streams_ (stream s of token t at
+// (s * max_batch + t) * d); stream 0 is the embedding, the others projections of it rescaled
+// to its magnitude.
+void Session::AltupBegin(int n) {
+  const ModelConfig& c = model_->config();
+  const ModelWeights& w = model_->weights();
+  const int64_t d = c.d_model, B = max_batch_;
+  std::memcpy(streams_.data(), x_.data(), sizeof(float) * static_cast<size_t>(n * d));
+  for (int s = 1; s < c.altup_streams; ++s) {
+    float* dst = &streams_[s * B * d];
+    MatMul(kernels_, pool_, w.altup_proj[static_cast<size_t>(s - 1)], x_.data(), n, d, dst, d);
+    for (int t = 0; t < n; ++t) RescaleToRms(dst + t * d, d, RootMeanSquare(&x_[t * d], d));
+  }
+}
+
+void Session::AltupPredictLayer(int l, int n) {
+  const ModelConfig& c = model_->config();
+  const LayerWeights& L = model_->weights().layers[static_cast<size_t>(l)];
+  const int S = c.altup_streams;
+  const int64_t d = c.d_model, B = max_batch_;
+  std::vector<const float*> in(static_cast<size_t>(S));
+  std::vector<float*> out(static_cast<size_t>(S));
+  std::vector<float> modalities(static_cast<size_t>(S));
+  for (int t = 0; t < n; ++t) {
+    for (int s = 0; s < S; ++s) {
+      in[static_cast<size_t>(s)] = &streams_[(s * B + t) * d];
+      out[static_cast<size_t>(s)] = &pred_[(s * B + t) * d];
+    }
+    AltupModalities(in[static_cast<size_t>(c.altup_active)], d, L.altup_router_norm.data(),
+                    L.altup_router.data(), S, c.rms_norm_eps, modalities.data());
+    AltupPredict(in.data(), S, d, modalities.data(), L.altup_predict_coef.data(), out.data());
+    std::memcpy(&x_[t * d], out[static_cast<size_t>(c.altup_active)], sizeof(float) * d);
+  }
+}
+
+// Correct every stream with the layer output in x_, then add the per-layer input branch (fed
+// with the corrected active stream times correct_output_scale) to streams 1..S-1, as HF does.
+void Session::AltupCorrectLayer(int l, int n) {
+  const ModelConfig& c = model_->config();
+  const LayerWeights& L = model_->weights().layers[static_cast<size_t>(l)];
+  const int S = c.altup_streams;
+  const int64_t d = c.d_model, B = max_batch_;
+  std::vector<const float*> pred(static_cast<size_t>(S));
+  std::vector<float*> out(static_cast<size_t>(S));
+  std::vector<float> modalities(static_cast<size_t>(S));
+  for (int t = 0; t < n; ++t) {
+    for (int s = 0; s < S; ++s) {
+      pred[static_cast<size_t>(s)] = &pred_[(s * B + t) * d];
+      out[static_cast<size_t>(s)] = &streams_[(s * B + t) * d];
+    }
+    const float* y = &x_[t * d];
+    AltupModalities(y, d, L.altup_router_norm.data(), L.altup_router.data(), S, c.rms_norm_eps,
+                    modalities.data());
+    AltupCorrect(pred.data(), S, c.altup_active, d, y, modalities.data(),
+                 L.altup_correct_coef.data(), out.data());
+  }
+  if (c.per_layer_input_dim <= 0) return;
+  // normed_ is free here: it holds the PLE branch input.
+  for (int t = 0; t < n; ++t) {
+    const float* a = &streams_[(c.altup_active * B + t) * d];
+    float* dst = &normed_[t * d];
+    for (int64_t i = 0; i < d; ++i) {
+      dst[i] = c.altup_correct_scale ? a[i] * L.altup_correct_scale[static_cast<size_t>(i)] : a[i];
+    }
+  }
+  PerLayerBranch(kernels_, pool_, c, L, l, normed_.data(), ple_.data(), n, ple_gate_.data(),
+                 proj_.data());
+  for (int s = 1; s < S; ++s) {
+    for (int t = 0; t < n; ++t) AddRows(&streams_[(s * B + t) * d], &proj_[t * d], d);
+  }
+}
+
+// Streams 1..S-1 projected back and rescaled to stream 0's magnitude; x_ = mean of all S.
+void Session::AltupEnd(int n) {
+  const ModelConfig& c = model_->config();
+  const ModelWeights& w = model_->weights();
+  const int S = c.altup_streams;
+  const int64_t d = c.d_model, B = max_batch_;
+  std::memcpy(x_.data(), streams_.data(), sizeof(float) * static_cast<size_t>(n * d));
+  for (int s = 1; s < S; ++s) {
+    MatMul(kernels_, pool_, w.altup_unembd_proj[static_cast<size_t>(s - 1)], &streams_[s * B * d],
+           n, d, proj_.data(), d);
+    for (int t = 0; t < n; ++t) {
+      float* pt = &proj_[t * d];
+      RescaleToRms(pt, d, RootMeanSquare(&streams_[t * d], d));
+      AddRows(&x_[t * d], pt, d);
+    }
+  }
+  const float inv = 1.f / static_cast<float>(S);
+  for (int64_t i = 0; i < n * d; ++i) x_[static_cast<size_t>(i)] *= inv;
+}
+
 // softmax(q.k + mask) . V per query token and head; GQA maps query head h to KV head
-// h / (H / KV). Keys come from the cache, which already holds this chunk's rows.
+// h / (H / KV). Keys come from the cache (of the source layer for a KV-sharing layer), which
+// already holds this chunk's rows.
 void Session::Attention(int layer, int n) {
   const ModelConfig& c = model_->config();
   const LayerConfig& lc = c.layers[static_cast<size_t>(layer)];
+  const int kv_layer = lc.shares_kv(layer) ? lc.kv_source_layer : layer;
   const int64_t hd = lc.head_dim;
   const int64_t q_dim = lc.n_heads * hd;
   const int group = lc.n_heads / lc.n_kv_heads;
   const int window = lc.attention == AttentionType::kSliding ? lc.sliding_window : 0;
+  const size_t kv_type = static_cast<size_t>(cache_.dtype());
+  const KvScoresFn scores_fn = kernels_.kv_scores[kv_type];
+  const KvAccumulateFn accumulate_fn = kernels_.kv_accumulate[kv_type];
+  const int64_t row = cache_.row_elems(kv_layer);
+  const int capacity = cache_.capacity(kv_layer);
+  const size_t head_offset_bytes = cache_.element_bytes() * static_cast<size_t>(hd);
+  // Keys start..p sit in ring slots (pos % capacity): at most two contiguous runs of rows.
+  auto for_each_run = [&](int start, int n_keys, int kvh, bool key, auto&& fn) {
+    for (int j = 0; j < n_keys;) {
+      const int pos = start + j;
+      const int run = std::min(n_keys - j, capacity - cache_.slot(kv_layer, pos));
+      const auto* base = static_cast<const uint8_t*>(key ? cache_.k_row(kv_layer, pos)
+                                                         : cache_.v_row(kv_layer, pos));
+      fn(base + kvh * head_offset_bytes, j, run);
+      j += run;
+    }
+  };
   pool_.ParallelFor(int64_t{n} * lc.n_heads, 1, [&](int64_t b, int64_t e, int thread) {
     float* scores = scores_[static_cast<size_t>(thread)].data();
     for (int64_t job = b; job < e; ++job) {
@@ -190,21 +410,16 @@ void Session::Attention(int layer, int n) {
       const int start = window > 0 ? std::max(0, p - window + 1) : 0;
       const float* q = &q_[t * q_dim + h * hd];
       const int n_keys = p - start + 1;
-      for (int j = 0; j < n_keys; ++j) {
-        const float* k = cache_.k(layer, start + j) + kvh * hd;
-        float s = 0;
-        for (int64_t i = 0; i < hd; ++i) s += q[i] * k[i];
-        scores[j] = s;
-      }
+      for_each_run(start, n_keys, kvh, true, [&](const uint8_t* rows, int j, int run) {
+        scores_fn(q, rows, row, run, hd, scores + j);
+      });
       if (c.attn_softcap > 0) SoftCap(scores, n_keys, c.attn_softcap);
       Softmax(scores, n_keys);
       float* out = &attn_[t * q_dim + h * hd];
       std::fill(out, out + hd, 0.f);
-      for (int j = 0; j < n_keys; ++j) {
-        const float* v = cache_.v(layer, start + j) + kvh * hd;
-        const float pj = scores[j];
-        for (int64_t i = 0; i < hd; ++i) out[i] += pj * v[i];
-      }
+      for_each_run(start, n_keys, kvh, false, [&](const uint8_t* rows, int j, int run) {
+        accumulate_fn(scores + j, rows, row, run, hd, out);
+      });
     }
   });
 }

@@ -11,6 +11,7 @@
 #include "kernels/thread_pool.h"
 #include "model/kv_cache.h"
 #include "model/model.h"
+#include "model/moe.h"
 
 namespace gemma {
 
@@ -19,8 +20,15 @@ struct SessionOptions {
   int n_threads = 0;       // 0: hardware concurrency
   std::string isa;         // "" / "auto", "scalar", "avx2", ...
   int max_batch = 256;     // prefill chunk; also sizes sliding-window rings
+  // KV cache storage: F32 (exact, the library default), F16 or BF16 (half the memory and
+  // bandwidth; the CLI's default is F16, as llama.cpp's).
+  DType kv_type = DType::kF32;
   static constexpr int kDefaultContextCap = 8192;
 };
+
+// Inverse RoPE frequencies of a layer: base^(-2i/head_dim) / position_divisor for the pairs that
+// rotate, 0 for the rest (proportional RoPE keeps the exponent over the full head_dim).
+std::vector<float> LayerInverseFrequencies(const LayerConfig& layer);
 
 class Session {
  public:
@@ -48,7 +56,13 @@ class Session {
 
  private:
   void ForwardChunk(const int* tokens, int n, float* all_logits);
+  void AttentionBlock(int layer, int n);
   void Attention(int layer, int n);
+  void FeedForwardBlock(int layer, int n);
+  void AltupBegin(int n);
+  void AltupPredictLayer(int layer, int n);
+  void AltupCorrectLayer(int layer, int n);
+  void AltupEnd(int n);
 
   std::shared_ptr<const Model> model_;
   const KernelTable& kernels_;
@@ -58,9 +72,15 @@ class Session {
   KvCache cache_;
   int position_ = 0;
 
-  // Scratch, sized for max_batch tokens and the widest layer.
+  // Scratch, sized for max_batch tokens and the widest layer. x_ is the residual stream (with
+  // AltUp: the active stream's prediction, then the layer output).
   std::vector<float> x_, normed_, q_, k_, v_, attn_, proj_, gate_, up_;
-  std::vector<std::vector<float>> scores_;  // per thread
+  std::vector<float> streams_, pred_;             // AltUp: S streams of max_batch x d each
+  std::vector<float> laurel_mid_, laurel_;        // LAuReL: rank-wide and d-wide rows
+  std::vector<float> ple_, ple_proj_, ple_gate_;  // per-layer inputs [B][L][P] and scratch
+  std::vector<float> moe_out_;
+  MoeScratch moe_;
+  std::vector<std::vector<float>> scores_;    // per thread
   std::vector<std::vector<float>> inv_freq_;  // per layer
   std::vector<float> last_logits_;
 };

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <map>
 #include <memory>
+#include <vector>
 
 #include "core/quant/quantize.h"
 #include "formats/hf_config.h"
@@ -15,10 +16,26 @@ namespace {
 struct RealConfig {
   const char* model_type;
   int vocab, d, ff, layers, heads, kv_heads, head_dim, window, context;
-  const char* extra;  // further config.json keys
+  std::string extra;  // further config.json keys
 };
 
-// gemma-models.md §1.1.
+// "[v, v, ..., w, w]": n1 copies of v then n2 of w (per-layer config lists).
+std::string ListOf(const char* v, int n1, const char* w = "", int n2 = 0) {
+  std::string s = "[";
+  for (int i = 0; i < n1 + n2; ++i) s += std::string(i ? ", " : "") + (i < n1 ? v : w);
+  return s + "]";
+}
+
+// Gemma 4 keys shared by all sizes (gemma-models.md §1.3, §3.1): proportional RoPE 0.25 on
+// global layers, final softcap 30.
+std::string Gemma4Keys(int global_head_dim, int period, const std::string& more) {
+  return R"("global_head_dim": )" + std::to_string(global_head_dim) +
+         R"(, "sliding_window_pattern": )" + std::to_string(period) +
+         R"(, "final_logit_softcapping": 30.0, "rope_parameters": {"full_attention": {"rope_type": "proportional", "partial_rotary_factor": 0.25, "rope_theta": 1000000.0}, "sliding_attention": {"rope_type": "default", "rope_theta": 10000.0}}, )" +
+         more;
+}
+
+// gemma-models.md §1.1-§1.3.
 const std::map<std::string, RealConfig>& Configs() {
   static const std::map<std::string, RealConfig> kConfigs = {
       {"gemma1-2b", {"gemma", 256000, 2048, 16384, 18, 8, 1, 256, 0, 8192, ""}},
@@ -38,6 +55,30 @@ const std::map<std::string, RealConfig>& Configs() {
        {"gemma3_text", 262208, 2560, 10240, 34, 8, 4, 256, 1024, 131072,
         R"("query_pre_attn_scalar": 256, "rope_theta": 1000000.0, "rope_local_base_freq": 10000.0,
            "rope_scaling": {"rope_type": "linear", "factor": 8.0},)"}},
+      {"gemma3n-e2b",
+       {"gemma3n_text", 262400, 2048, 8192, 30, 8, 2, 256, 512, 32768,
+        (R"("rope_theta": 1000000.0, "rope_local_base_freq": 10000.0, "final_logit_softcapping": 30.0,
+           "hidden_size_per_layer_input": 256, "vocab_size_per_layer_input": 262144, "num_kv_shared_layers": 10,
+           "altup_num_inputs": 4, "altup_active_idx": 0, "altup_correct_scale": true, "laurel_rank": 64,
+           "activation_sparsity_pattern": )" +
+         ListOf("0.95", 10, "0.0", 20) + ",")}},
+      {"gemma4-e2b",
+       {"gemma4_text", 262144, 1536, 6144, 35, 8, 1, 256, 512, 131072,
+        (Gemma4Keys(512, 5,
+                    R"("hidden_size_per_layer_input": 256, "vocab_size_per_layer_input": 262144,
+           "num_kv_shared_layers": 20, "use_double_wide_mlp": true,)"))}},
+      {"gemma4-e4b",
+       {"gemma4_text", 262144, 2560, 10240, 42, 8, 2, 256, 512, 131072,
+        (Gemma4Keys(512, 6,
+                    R"("hidden_size_per_layer_input": 256, "vocab_size_per_layer_input": 262144,
+           "num_kv_shared_layers": 18,)"))}},
+      {"gemma4-26b-a4b",
+       {"gemma4_text", 262144, 2816, 2112, 30, 16, 8, 256, 1024, 262144,
+        (Gemma4Keys(512, 6, R"("attention_k_eq_v": true, "num_global_key_value_heads": 2,
+           "enable_moe_block": true, "num_experts": 128, "top_k_experts": 8, "moe_intermediate_size": 704,)"))}},
+      {"gemma4-31b",
+       {"gemma4_text", 262144, 5376, 21504, 60, 32, 16, 256, 1024, 262144,
+        (Gemma4Keys(512, 6, R"("attention_k_eq_v": true, "num_global_key_value_heads": 4,)"))}},
   };
   return kConfigs;
 }
@@ -79,7 +120,8 @@ void FillRandom(DType type, uint8_t* dst, uint64_t n_elems, float scale, Rng& rn
   std::vector<float> buf(static_cast<size_t>(block));
   for (int p = 0; p < kPool; ++p) {
     for (float& v : buf) {
-      v = scale * (static_cast<float>(rng.Next() >> 40) / static_cast<float>(1 << 24) - 0.5f) * 3.4f;
+      v = scale * (static_cast<float>(rng.Next() >> 40) / static_cast<float>(1 << 24) - 0.5f) *
+          3.4f;
     }
     QuantizeRow(type, buf.data(), pool.data() + p * block_bytes, block);
   }
@@ -107,7 +149,8 @@ std::string SyntheticConfigJson(const std::string& name) {
   std::string window;
   if (c.window > 0) window = "\"sliding_window\": " + std::to_string(c.window) + ",";
   return std::string("{\"model_type\": \"") + c.model_type + "\", " +
-         "\"vocab_size\": " + std::to_string(c.vocab) + ", \"hidden_size\": " + std::to_string(c.d) +
+         "\"vocab_size\": " + std::to_string(c.vocab) +
+         ", \"hidden_size\": " + std::to_string(c.d) +
          ", \"intermediate_size\": " + std::to_string(c.ff) +
          ", \"num_hidden_layers\": " + std::to_string(c.layers) +
          ", \"num_attention_heads\": " + std::to_string(c.heads) +
@@ -140,33 +183,80 @@ Checkpoint MakeSyntheticCheckpoint(const std::string& name, DType type, uint64_t
   };
   std::vector<Pending> pending;
   const int64_t vocab = Configs().at(name).vocab;
-  pending.push_back({"token_embd.weight", type, {vocab, c.d_model}, 0.05f});
-  pending.push_back({"output_norm.weight", DType::kF32, {c.d_model}, 0.1f});
+  const int64_t d = c.d_model;
+  auto norm = [&](const std::string& n, int64_t len) {
+    pending.push_back({n, DType::kF32, {len}, 0.1f});
+  };
+  pending.push_back({"token_embd.weight", type, {vocab, d}, 0.05f});
+  norm("output_norm.weight", d);
+  const int64_t P = c.per_layer_input_dim, S = c.altup_streams;
+  if (P > 0) {
+    // Gemma 3n/4 E-models: the per-layer table covers the 262144 text ids.
+    pending.push_back({"per_layer_token_embd.weight", type, {262144, P * c.n_layers}, 0.05f});
+    pending.push_back({"per_layer_model_proj.weight", type, {P * c.n_layers, d}, 0.05f});
+    norm("per_layer_proj_norm.weight", P);
+  }
+  if (S > 1) {
+    pending.push_back({"altup_proj.weight", type, {S - 1, d, d}, 0.05f});
+    pending.push_back({"altup_unembd_proj.weight", type, {S - 1, d, d}, 0.05f});
+  }
+  const int64_t E = c.n_experts, I = c.expert_ff_dim;
   for (int i = 0; i < c.n_layers; ++i) {
     const LayerConfig& l = c.layers[static_cast<size_t>(i)];
     const std::string p = "blk." + std::to_string(i) + ".";
     const int64_t q = int64_t{l.n_heads} * l.head_dim, kv = int64_t{l.n_kv_heads} * l.head_dim;
-    for (const char* norm : {"attn_norm", "ffn_norm"}) pending.push_back({p + norm + ".weight", DType::kF32, {c.d_model}, 0.1f});
+    const bool own_kv = !l.shares_kv(i);
+    for (const char* n : {"attn_norm", "ffn_norm"}) norm(p + n + ".weight", d);
     if (c.post_norms) {
-      for (const char* norm : {"post_attention_norm", "post_ffw_norm"}) pending.push_back({p + norm + ".weight", DType::kF32, {c.d_model}, 0.1f});
+      for (const char* n : {"post_attention_norm", "post_ffw_norm"}) norm(p + n + ".weight", d);
     }
     if (c.qk_norm) {
-      for (const char* norm : {"attn_q_norm", "attn_k_norm"}) pending.push_back({p + norm + ".weight", DType::kF32, {l.head_dim}, 0.1f});
+      norm(p + "attn_q_norm.weight", l.head_dim);
+      if (own_kv) norm(p + "attn_k_norm.weight", l.head_dim);
     }
-    pending.push_back({p + "attn_q.weight", type, {q, c.d_model}, 0.05f});
-    pending.push_back({p + "attn_k.weight", type, {kv, c.d_model}, 0.05f});
-    pending.push_back({p + "attn_v.weight", type, {kv, c.d_model}, 0.05f});
-    pending.push_back({p + "attn_output.weight", type, {c.d_model, q}, 0.05f});
-    pending.push_back({p + "ffn_gate.weight", type, {l.ff_dim, c.d_model}, 0.05f});
-    pending.push_back({p + "ffn_up.weight", type, {l.ff_dim, c.d_model}, 0.05f});
-    pending.push_back({p + "ffn_down.weight", type, {c.d_model, l.ff_dim}, 0.05f});
+    pending.push_back({p + "attn_q.weight", type, {q, d}, 0.05f});
+    if (own_kv) pending.push_back({p + "attn_k.weight", type, {kv, d}, 0.05f});
+    if (own_kv && l.has_v_proj) pending.push_back({p + "attn_v.weight", type, {kv, d}, 0.05f});
+    pending.push_back({p + "attn_output.weight", type, {d, q}, 0.05f});
+    pending.push_back({p + "ffn_gate.weight", type, {l.ff_dim, d}, 0.05f});
+    pending.push_back({p + "ffn_up.weight", type, {l.ff_dim, d}, 0.05f});
+    pending.push_back({p + "ffn_down.weight", type, {d, l.ff_dim}, 0.05f});
+    if (c.layer_scalar) norm(p + "layer_output_scale.weight", 1);
+    if (P > 0) {
+      pending.push_back({p + "inp_gate.weight", type, {P, d}, 0.05f});
+      pending.push_back({p + "proj.weight", type, {d, P}, 0.05f});
+      norm(p + "post_norm.weight", d);
+    }
+    if (S > 1) {  // small tables stay f32, as llama-quantize leaves them
+      pending.push_back({p + "altup_router.weight", DType::kF32, {S, d}, 0.05f});
+      norm(p + "altup_router_norm.weight", d);
+      pending.push_back({p + "altup_predict_coef.weight", DType::kF32, {S * S, S}, 0.05f});
+      pending.push_back({p + "altup_correct_coef.weight", DType::kF32, {S, S}, 0.05f});
+      norm(p + "altup_correct_scale.weight", d);
+    }
+    if (c.laurel_rank > 0) {
+      pending.push_back({p + "laurel_l.weight", type, {c.laurel_rank, d}, 0.05f});
+      pending.push_back({p + "laurel_r.weight", type, {d, c.laurel_rank}, 0.05f});
+      norm(p + "laurel_post_norm.weight", d);
+    }
+    if (E > 0) {
+      pending.push_back({p + "ffn_gate_inp.weight", DType::kF32, {E, d}, 0.05f});
+      norm(p + "ffn_gate_inp.scale", d);
+      norm(p + "ffn_down_exps.scale", E);
+      pending.push_back({p + "ffn_gate_up_exps.weight", type, {E, 2 * I, d}, 0.05f});
+      pending.push_back({p + "ffn_down_exps.weight", type, {E, d, I}, 0.05f});
+      for (const char* n : {"pre_ffw_norm_2", "post_ffw_norm_1", "post_ffw_norm_2"}) {
+        norm(p + n + ".weight", d);
+      }
+    }
   }
   uint64_t total = 0;
   std::vector<uint64_t> offsets;
   for (const Pending& t : pending) {
     uint64_t bytes = 0;
     std::string why;
-    if (!ComputeTensorBytes(t.type, static_cast<int>(t.shape.size()), t.shape.data(), &bytes, &why)) {
+    if (!ComputeTensorBytes(t.type, static_cast<int>(t.shape.size()), t.shape.data(), &bytes,
+                            &why)) {
       Fail(ErrorKind::kUnsupported, "synthetic " + name + " in " + std::string(DTypeName(type)) +
                                         ": tensor " + t.name + " " + why);
     }
@@ -180,7 +270,8 @@ Checkpoint MakeSyntheticCheckpoint(const std::string& name, DType type, uint64_t
     TensorView v;
     v.dtype = t.type;
     v.n_dims = static_cast<int>(t.shape.size());
-    for (int d = 0; d < v.n_dims; ++d) v.shape[static_cast<size_t>(d)] = t.shape[static_cast<size_t>(d)];
+    for (int d = 0; d < v.n_dims; ++d)
+      v.shape[static_cast<size_t>(d)] = t.shape[static_cast<size_t>(d)];
     v.data = base + offsets[i];
     std::string why;
     ComputeTensorBytes(t.type, v.n_dims, t.shape.data(), &v.n_bytes, &why);

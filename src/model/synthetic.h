@@ -14,7 +14,7 @@
 namespace gemma {
 
 // Names accepted by MakeSyntheticCheckpoint: gemma1-2b, gemma2-2b, gemma2-9b, gemma3-270m,
-// gemma3-1b, gemma3-4b.
+// gemma3-1b, gemma3-4b, gemma3n-e2b, gemma4-e2b, gemma4-e4b, gemma4-26b-a4b, gemma4-31b.
 std::vector<std::string> SyntheticModelNames();
 
 // The config.json text of a known real config; throws Error(kUsage) for unknown names.

@@ -98,6 +98,92 @@ std::string RenderGemmaChat(const std::vector<ChatMessage>& messages, bool add_g
   return out;
 }
 
+namespace {
+
+constexpr std::string_view kChannelOpen = "<|channel>";
+constexpr std::string_view kChannelClose = "<channel|>";
+
+std::string StripThinking(std::string_view text) {
+  Gemma4ThinkingFilter f;
+  return f.Feed(text) + f.Finish();
+}
+
+std::string RenderGemma4Content(const ChatMessage& m, bool strip_thinking) {
+  if (m.parts.empty()) {
+    return PythonStrip(strip_thinking ? StripThinking(m.content) : m.content);
+  }
+  std::string out;
+  for (const ChatContentPart& part : m.parts) {
+    if (part.type == "image") {
+      out += "<|image|>";
+    } else if (part.type == "text") {
+      out += PythonStrip(strip_thinking ? StripThinking(part.text) : part.text);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string RenderGemma4Chat(const std::vector<ChatMessage>& messages, bool add_generation_prompt,
+                             const Gemma4ChatOptions& options) {
+  std::string out = "<bos>";
+  size_t begin = 0;
+  const bool has_system =
+      !messages.empty() && (messages[0].role == "system" || messages[0].role == "developer");
+  if (has_system || options.enable_thinking) {
+    out += "<|turn>system\n";
+    if (options.enable_thinking) out += "<|think|>\n";
+    if (has_system) {
+      out += RenderGemma4Content(messages[0], false);
+      begin = 1;
+    }
+    out += "<turn|>\n";
+  }
+  for (size_t i = begin; i < messages.size(); ++i) {
+    const ChatMessage& m = messages[i];
+    const std::string role = m.role == "assistant" ? "model" : m.role;
+    out += "<|turn>" + role + "\n" + RenderGemma4Content(m, role == "model") + "<turn|>\n";
+  }
+  if (add_generation_prompt) {
+    out += "<|turn>model\n";
+    if (options.empty_thought_channel && !options.enable_thinking) {
+      out += "<|channel>thought\n<channel|>";
+    }
+  }
+  return out;
+}
+
+std::string Gemma4ThinkingFilter::Feed(std::string_view text) {
+  pending_ += text;
+  std::string out;
+  for (;;) {
+    const std::string_view marker = in_thinking_ ? kChannelClose : kChannelOpen;
+    const size_t at = pending_.find(marker);
+    if (at != std::string::npos) {
+      if (!in_thinking_) out += pending_.substr(0, at);
+      pending_.erase(0, at + marker.size());
+      in_thinking_ = !in_thinking_;
+      continue;
+    }
+    // Keep back the longest tail that could start the marker.
+    size_t keep = std::min(pending_.size(), marker.size() - 1);
+    while (keep > 0 &&
+           pending_.compare(pending_.size() - keep, keep, marker.substr(0, keep)) != 0) {
+      --keep;
+    }
+    if (!in_thinking_) out += pending_.substr(0, pending_.size() - keep);
+    pending_.erase(0, pending_.size() - keep);
+    return out;
+  }
+}
+
+std::string Gemma4ThinkingFilter::Finish() {
+  std::string out = in_thinking_ ? std::string() : pending_;
+  pending_.clear();
+  return out;
+}
+
 std::vector<int> TokenizeRenderedChat(const Tokenizer& tokenizer, std::string_view rendered) {
   constexpr std::string_view kBos = "<bos>";
   std::vector<int> ids;

@@ -46,6 +46,40 @@ std::vector<int> EncodeGemmaChat(const Tokenizer& tokenizer,
                                  const std::vector<ChatMessage>& messages,
                                  bool add_generation_prompt);
 
+// The Gemma 4 chat format (gemma-models.md §4.3; the official chat_template.jinja without tools):
+//
+//   <bos>[<|turn>system\n[<|think|>\n]{system}<turn|>\n]<|turn>user\n{user}<turn|>\n
+//   <|turn>model\n{answer}<turn|>\n ... <|turn>model\n
+//
+// - A native system turn: a first `system` or `developer` message, or thinking enabled.
+// - `assistant` is written `model`; other roles as they are (no alternation rule).
+// - Content is trimmed like Python's str.strip(); previous model turns have their thinking
+//   (<|channel>...<channel|>) removed; image parts become <|image|>.
+// - add_generation_prompt appends "<|turn>model\n", and with `empty_thought_channel` also the
+//   empty "<|channel>thought\n<channel|>" some template revisions use when thinking is off.
+struct Gemma4ChatOptions {
+  bool enable_thinking = false;
+  bool empty_thought_channel = false;
+};
+std::string RenderGemma4Chat(const std::vector<ChatMessage>& messages, bool add_generation_prompt,
+                             const Gemma4ChatOptions& options = {});
+
+// Removes Gemma 4 thinking blocks ("<|channel>" ... "<channel|>") from generated text, as a
+// stream: Feed() returns the text that is certainly visible so far (a possible marker prefix at
+// the end is held back), Finish() the rest. Thinking is hidden by default in Gemma 4 output; a
+// caller that wants to show it simply does not filter. Text inside an unterminated block is
+// dropped.
+class Gemma4ThinkingFilter {
+ public:
+  std::string Feed(std::string_view text);
+  std::string Finish();
+  bool in_thinking() const { return in_thinking_; }
+
+ private:
+  std::string pending_;
+  bool in_thinking_ = false;
+};
+
 // Python's str.strip() with no arguments, on UTF-8 text (invalid bytes are kept).
 std::string PythonStrip(std::string_view text);
 

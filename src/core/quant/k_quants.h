@@ -3,7 +3,7 @@
 // Layouts follow ggml's ggml-common.h (block_q2_K ... block_q6_K); the element order and scale
 // packing follow ggml-quants.c dequantize_row_q*_K. Within each 128-element half, the quants of
 // consecutive 32-element groups are interleaved by bit position, which is why the loops below
-// walk "shift" planes rather than elements. Only dequantization is implemented here.
+// walk "shift" planes rather than elements. Quantizers: k_quantize.h.
 #pragma once
 
 #include <cstdint>

@@ -3,6 +3,7 @@
 #include <cstring>
 #include <string>
 
+#include "core/quant/k_quantize.h"
 #include "core/quant/q4.h"
 #include "core/quant/q5.h"
 #include "core/quant/q8_0.h"
@@ -22,6 +23,16 @@ void QuantizeBlocks(const float* src, uint8_t* dst, int64_t n) {
   }
 }
 
+// The same for K-quant super-blocks (256 elements each).
+template <typename Block, void (*kQuantizeBlock)(const float*, Block*)>
+void QuantizeSuperBlocks(const float* src, uint8_t* dst, int64_t n) {
+  Block b;
+  for (int64_t i = 0; i < n / kQK_K; ++i) {
+    kQuantizeBlock(src + i * kQK_K, &b);
+    std::memcpy(dst + static_cast<size_t>(i) * sizeof(Block), &b, sizeof(Block));
+  }
+}
+
 }  // namespace
 
 bool HasQuantizer(DType dtype) {
@@ -34,6 +45,9 @@ bool HasQuantizer(DType dtype) {
     case DType::kQ4_1:
     case DType::kQ5_0:
     case DType::kQ5_1:
+    case DType::kQ4_K:
+    case DType::kQ5_K:
+    case DType::kQ6_K:
       return true;
     default:
       return false;
@@ -72,12 +86,18 @@ void QuantizeRow(DType dtype, const float* src, uint8_t* dst, int64_t n) {
       return QuantizeBlocks<QuantBlockQ5_0, QuantizeRowQ5_0>(src, dst, n);
     case DType::kQ5_1:
       return QuantizeBlocks<QuantBlockQ5_1, QuantizeRowQ5_1>(src, dst, n);
+    case DType::kQ4_K:
+      return QuantizeSuperBlocks<QuantBlockQ4_K, QuantizeBlockQ4_K>(src, dst, n);
+    case DType::kQ5_K:
+      return QuantizeSuperBlocks<QuantBlockQ5_K, QuantizeBlockQ5_K>(src, dst, n);
+    case DType::kQ6_K:
+      return QuantizeSuperBlocks<QuantBlockQ6_K, QuantizeBlockQ6_K>(src, dst, n);
     default:
       break;
   }
   Fail(ErrorKind::kUnsupported, "quantizing to " + std::string(info.name) +
                                     " is not supported (supported: F32, F16, BF16, "
-                                    "Q8_0, Q4_0, Q4_1, Q5_0, Q5_1)");
+                                    "Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K)");
 }
 
 }  // namespace gemma

@@ -1,6 +1,6 @@
-// Scalar reference quantization (f32 -> block format) for the formats that have a simple
-// round-to-nearest reference in ggml: Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, plus F32/F16/BF16
-// conversion. K-quant quantizers (ggml's iterative scale search) are not implemented.
+// Scalar reference quantization (f32 -> block format), bit-identical to ggml's reference
+// quantizers (what llama-quantize runs without an importance matrix): Q8_0, Q4_0, Q4_1, Q5_0,
+// Q5_1, the K-quants Q4_K, Q5_K, Q6_K, plus F32/F16/BF16 conversion. Q2_K/Q3_K are not here.
 #pragma once
 
 #include <cstdint>

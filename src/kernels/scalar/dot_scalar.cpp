@@ -30,8 +30,8 @@ void DotRowsF32(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const void
 
 // Any other type: dequantize the row, then the f32 dot.
 template <DType kType>
-void DotRowsDequant(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const void* xv,
-                    int64_t n, float* y) {
+void DotRowsDequant(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const void* xv, int64_t n,
+                    float* y) {
   const auto* x = static_cast<const float*>(xv);
   thread_local std::vector<float> row;
   row.resize(static_cast<size_t>(n));
@@ -52,6 +52,8 @@ void FillScalarKernels(KernelTable* table) {
   table->isa = Isa::kScalar;
   FillDequantSlots(table, std::make_index_sequence<static_cast<size_t>(DType::kCount)>());
   table->dot_rows[static_cast<size_t>(DType::kF32)] = &DotRowsF32;
+  table->panel_gemm = &PanelGemmScalar;
+  FillScalarAttentionKernels(table);
 }
 
 }  // namespace gemma

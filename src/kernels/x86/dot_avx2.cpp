@@ -54,7 +54,8 @@ struct FloatRowTokens {
     }
     for (; i + 8 <= n; i += 8) {
       const __m256 w0 = W::Load(w + i);
-      for (int t = 0; t < NT; ++t) acc[t][0] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x[t] + i), acc[t][0]);
+      for (int t = 0; t < NT; ++t)
+        acc[t][0] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x[t] + i), acc[t][0]);
     }
     for (int t = 0; t < NT; ++t) {
       float s = HorizontalSum(_mm256_add_ps(acc[t][0], acc[t][1]));
@@ -78,6 +79,9 @@ void FillAvx2Kernels(KernelTable* table) {
   SetFloatSlot<WidenBF16>(table, DType::kBF16);
   SetFloatSlot<WidenF16>(table, DType::kF16);
   FillAvx2QuantF32Kernels(table);
+  FillAvx2KQuantKernels(table);
+  FillAvx2PanelKernels(table);
+  FillAvx2AttentionKernels(table);
 }
 
 void FillAvx2Int8Kernels(KernelTable* table) {

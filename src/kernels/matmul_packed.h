@@ -1,0 +1,22 @@
+// Prefill matrix product for any weight type: each block of kPanelRows weight rows is
+// dequantized once into an f32 k-major panel, then the table's panel kernel multiplies it with
+// every token of the batch. The dequantization cost is paid once per batch instead of once per
+// token, which makes quantized and K-quant prefill run at f32 FMA speed.
+#pragma once
+
+#include <cstdint>
+
+#include "core/tensor.h"
+#include "kernels/kernels.h"
+#include "kernels/thread_pool.h"
+
+namespace gemma {
+
+// Below this many tokens the per-type tiles/dots win (packing costs about one token's work).
+constexpr int64_t kPackedMinTokens = 8;
+
+// Same contract as MatMul (ops.h).
+void PackedMatMul(const KernelTable& k, ThreadPool& pool, const TensorView& w, const float* x,
+                  int64_t n_tokens, int64_t ldx, float* y, int64_t ldy);
+
+}  // namespace gemma

@@ -1,0 +1,17 @@
+// Scalar panel GEMM: the reference every SIMD panel kernel is tested against.
+#include "kernels/kernels.h"
+
+namespace gemma {
+
+void PanelGemmScalar(const float* panel, int64_t kc, const float* x, int64_t ldx, int64_t n_tokens,
+                     int64_t n_rows, float* y, int64_t ldy, bool accumulate) {
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    for (int64_t r = 0; r < n_rows; ++r) {
+      float acc = accumulate ? y[t * ldy + r] : 0.f;
+      for (int64_t k = 0; k < kc; ++k) acc += panel[k * kPanelRows + r] * x[t * ldx + k];
+      y[t * ldy + r] = acc;
+    }
+  }
+}
+
+}  // namespace gemma
