@@ -2,9 +2,10 @@
 // the KV cache kept between turns, slash commands, context overflow, a pseudo-terminal session
 // with Ctrl-C, and SIGINT while waiting for input.
 #include <gtest/gtest.h>
+
+#include <cctype>
 #include <nlohmann/json.hpp>
 
-#include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -38,9 +39,13 @@ std::vector<std::string> Lines(const std::string& s) {
 // The prompt sizes of each turn from the timing lines on stderr.
 std::vector<int> PromptTokens(const std::string& err) {
   std::vector<int> n;
-  const std::regex re("prompt: ([0-9]+) tokens");
-  for (std::sregex_iterator it(err.begin(), err.end(), re), end; it != end; ++it) {
-    n.push_back(std::stoi((*it)[1]));
+  const std::string key = "prompt: ";
+  for (size_t at = err.find(key); at != std::string::npos; at = err.find(key, at + 1)) {
+    size_t end = at + key.size();
+    while (end < err.size() && std::isdigit(static_cast<unsigned char>(err[end]))) ++end;
+    if (end > at + key.size() && err.compare(end, 7, " tokens") == 0) {
+      n.push_back(std::stoi(err.substr(at + key.size(), end - at - key.size())));
+    }
   }
   return n;
 }

@@ -3,9 +3,9 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <regex>
 #include <set>
 #include <sstream>
+#include <string_view>
 
 #include "formats/hf_config.h"
 #include "formats/safetensors.h"
@@ -109,6 +109,19 @@ void ReconcileGlobalKvHeads(Checkpoint* ck) {
   }
 }
 
+// "<prefix><digits>.<rest>" -> digits and rest (rest not empty); false for any other shape.
+bool SplitIndexed(std::string_view name, std::string_view prefix, std::string* index,
+                  std::string* rest) {
+  if (name.substr(0, prefix.size()) != prefix) return false;
+  name.remove_prefix(prefix.size());
+  size_t digits = 0;
+  while (digits < name.size() && name[digits] >= '0' && name[digits] <= '9') ++digits;
+  if (digits == 0 || digits + 1 >= name.size() || name[digits] != '.') return false;
+  *index = std::string(name.substr(0, digits));
+  *rest = std::string(name.substr(digits + 1));
+  return true;
+}
+
 }  // namespace
 
 std::string CanonicalTensorName(ModelFamily family, const std::string& name) {
@@ -120,17 +133,16 @@ std::string CanonicalTensorName(ModelFamily family, const std::string& name) {
   if (name == "per_layer_projection_norm.weight") return "per_layer_proj_norm.weight";
   // AltUp projections: GGUF stacks the three into one 3-D tensor; HF keeps them apart, so they
   // get engine-private names "altup_proj.K.weight" that the binder accepts in place of slices.
-  static const std::regex kAltup(R"(altup_(projections|unembed_projections)\.(\d+)\.weight)");
-  std::smatch a;
-  if (std::regex_match(name, a, kAltup)) {
-    return std::string(a[1].str() == "projections" ? "altup_proj." : "altup_unembd_proj.") +
-           a[2].str() + ".weight";
+  std::string index, rest;
+  for (const char* kind : {"projections", "unembed_projections"}) {
+    if (SplitIndexed(name, std::string("altup_") + kind + ".", &index, &rest) && rest == "weight") {
+      return std::string(kind == std::string("projections") ? "altup_proj."
+                                                            : "altup_unembd_proj.") +
+             index + ".weight";
+    }
   }
-  static const std::regex kLayer(R"(layers\.(\d+)\.(.+))");
-  std::smatch m;
-  if (!std::regex_match(name, m, kLayer)) return "";
-  const std::string blk = "blk." + m[1].str() + ".";
-  const std::string rest = m[2].str();
+  if (!SplitIndexed(name, "layers.", &index, &rest)) return "";
+  const std::string blk = "blk." + index + ".";
   // Gemma 1's post_attention_layernorm is the pre-FFN norm (gemma-models.md §2.2).
   const char* post_attn = family == ModelFamily::kGemma1 ? "ffn_norm" : "post_attention_norm";
   const std::pair<const char*, std::string> kMap[] = {
