@@ -15,6 +15,7 @@
 #include <cmath>
 #include <functional>
 
+#include "golden_util.h"
 #include "kernels/kernels.h"
 #include "model/model.h"
 #include "model/session.h"
@@ -28,73 +29,12 @@ using nlohmann::json;
 const char* const kCases[] = {"gemma4-like", "gemma4-31b-like-dense-kv", "gemma4-26b-a4b-like-moe",
                               "gemma3n-like"};
 
-struct Case {
-  std::string name, dir;
-  json meta;
-  std::vector<int> prompt, greedy;
-  int vocab = 0;
-};
-
-Case Load(const std::string& name) {
-  Case c;
-  c.name = name;
-  c.dir = test::TestDataDir() + "/golden/" + name;
-  c.meta = json::parse(test::ReadFileBytes(c.dir + "/case.json"));
-  c.prompt = c.meta.at("prompt_ids").get<std::vector<int>>();
-  c.greedy = c.meta.at("greedy_next_ids").get<std::vector<int>>();
-  c.vocab = c.meta.at("n_vocab").get<int>();
-  return c;
-}
-
-struct Diff {
-  double max_abs = 0, mean_abs = 0;
-};
-
-Diff Compare(const std::vector<float>& a, const std::vector<float>& b) {
-  Diff d;
-  EXPECT_EQ(a.size(), b.size());
-  const size_t n = std::min(a.size(), b.size());
-  for (size_t i = 0; i < n; ++i) {
-    const double e = std::fabs(static_cast<double>(a[i]) - b[i]);
-    d.max_abs = std::max(d.max_abs, std::isnan(e) ? INFINITY : e);
-    d.mean_abs += e;
-  }
-  d.mean_abs /= std::max<size_t>(1, n);
-  return d;
-}
-
-std::vector<float> RunPrompt(std::shared_ptr<const Model> model, const std::vector<int>& ids,
-                             const std::string& isa, int max_batch = 256) {
-  SessionOptions o;
-  o.isa = isa;
-  o.n_threads = 2;
-  o.max_batch = max_batch;
-  Session s(std::move(model), o);
-  std::vector<float> logits(ids.size() * static_cast<size_t>(s.model().config().vocab_size));
-  s.Forward(ids, logits.data());
-  return logits;
-}
-
-int Argmax(const float* v, int n) {
-  return static_cast<int>(std::max_element(v, v + n) - v);
-}
-
-std::vector<int> Greedy(std::shared_ptr<const Model> model, const std::vector<int>& prompt,
-                        int steps, const std::string& isa) {
-  SessionOptions o;
-  o.isa = isa;
-  o.n_threads = 2;
-  Session s(std::move(model), o);
-  s.Forward(prompt);
-  std::vector<int> out;
-  const int V = s.model().config().vocab_size;
-  for (int i = 0; i < steps; ++i) {
-    const int next = Argmax(s.logits().data(), V);
-    out.push_back(next);
-    s.Forward(&next, 1);
-  }
-  return out;
-}
+using Case = test::GoldenCase;
+using test::Argmax;
+using test::Compare;
+using test::Diff;
+using test::Greedy;
+using test::RunPrompt;
 
 // Argmax agreement wherever the reference's top-2 margin exceeds `margin`; returns the count.
 int CheckConfidentArgmax(const std::vector<float>& ours, const std::vector<float>& ref, int vocab,
@@ -138,7 +78,7 @@ class GoldenNewFamilies : public ::testing::TestWithParam<Param> {};
 TEST_P(GoldenNewFamilies, LogitsAndGreedyMatchReference) {
   GEMMA_REQUIRE_TESTDATA();
   const Param& p = GetParam();
-  const Case c = Load(p.case_name);
+  const Case c = test::LoadGoldenCase(p.case_name);
   const std::string path =
       p.source == "hf" ? c.dir + "/hf" : c.dir + "/model-" + p.source + ".gguf";
   auto model = Model::Load(path);
@@ -153,7 +93,7 @@ TEST_P(GoldenNewFamilies, LogitsAndGreedyMatchReference) {
           ActivationType::kQ8;
 
   if (!quantized) {
-    const Diff d = Compare(logits, test::ReadF32File(c.dir + "/logits.f32"));
+    const Diff d = Compare(logits, c.logits);
     std::printf("[golden] %-24s %-5s %-9s max_abs %.3g mean_abs %.3g (vs logits.f32)\n",
                 c.name.c_str(), p.source.c_str(), p.isa.c_str(), d.max_abs, d.mean_abs);
     const json& t = tol.at("f32_engine_exact_gelu_vs_logits_f32");
@@ -226,7 +166,7 @@ class GoldenNewFamiliesChunks : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(GoldenNewFamiliesChunks, ChunkedPrefillAndDecodeMatchOneBatch) {
   GEMMA_REQUIRE_TESTDATA();
-  const Case c = Load(GetParam());
+  const Case c = test::LoadGoldenCase(GetParam());
   auto model = Model::Load(c.dir + "/hf");
   const std::vector<float> one = RunPrompt(model, c.prompt, "auto");
   EXPECT_LE(Compare(RunPrompt(model, c.prompt, "auto", /*max_batch=*/3), one).max_abs, 2e-4);
@@ -297,10 +237,9 @@ class GoldenNewFamiliesAblation : public ::testing::TestWithParam<Ablation> {};
 TEST_P(GoldenNewFamiliesAblation, RemovingTheFeatureBreaksTheMatch) {
   GEMMA_REQUIRE_TESTDATA();
   const Ablation& a = GetParam();
-  const Case c = Load(a.case_name);
+  const Case c = test::LoadGoldenCase(a.case_name);
   auto model = Model::LoadWithConfigEdit(c.dir + "/hf", a.edit);
-  const Diff d =
-      Compare(RunPrompt(model, c.prompt, "auto"), test::ReadF32File(c.dir + "/logits.f32"));
+  const Diff d = Compare(RunPrompt(model, c.prompt, "auto"), c.logits);
   std::printf("[ablation] %-28s on %-24s max_abs %.3g\n", a.name.c_str(), a.case_name.c_str(),
               d.max_abs);
   EXPECT_GT(d.max_abs, 0.05);
@@ -315,7 +254,7 @@ INSTANTIATE_TEST_SUITE_P(Features, GoldenNewFamiliesAblation, ::testing::ValuesI
 // the population std on logits.f32 (tested above).
 TEST(GoldenNewFamiliesDetails, Gemma3nWithLlamaCppStdMatchesLlamaCppExactGelu) {
   GEMMA_REQUIRE_TESTDATA();
-  const Case c = Load("gemma3n-like");
+  const Case c = test::LoadGoldenCase("gemma3n-like");
   auto model = Model::LoadWithConfigEdit(c.dir + "/hf", [](ModelConfig& cfg) {
     for (LayerConfig& l : cfg.layers) {
       const double n = l.ff_dim;

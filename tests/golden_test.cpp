@@ -8,6 +8,7 @@
 #include <cmath>
 #include <functional>
 
+#include "golden_util.h"
 #include "kernels/kernels.h"
 #include "model/model.h"
 #include "model/session.h"
@@ -18,75 +19,12 @@ namespace {
 
 using nlohmann::json;
 
-struct GoldenCase {
-  std::string name;
-  std::string dir;
-  json meta;
-  std::vector<int> prompt;
-  std::vector<int> greedy;
-  std::vector<float> logits;  // [n_prompt][vocab]
-  int vocab = 0;
-};
-
-GoldenCase LoadCase(const std::string& name) {
-  GoldenCase c;
-  c.name = name;
-  c.dir = test::TestDataDir() + "/golden/" + name;
-  c.meta = json::parse(test::ReadFileBytes(c.dir + "/case.json"));
-  c.prompt = c.meta.at("prompt_ids").get<std::vector<int>>();
-  c.greedy = c.meta.at("greedy_next_ids").get<std::vector<int>>();
-  c.vocab = c.meta.at("n_vocab").get<int>();
-  c.logits = test::ReadF32File(c.dir + "/logits.f32");
-  return c;
-}
-
-struct Diff {
-  double max_abs = 0, mean_abs = 0;
-};
-
-Diff Compare(const std::vector<float>& a, const std::vector<float>& b) {
-  Diff d;
-  EXPECT_EQ(a.size(), b.size());
-  const size_t n = std::min(a.size(), b.size());
-  for (size_t i = 0; i < n; ++i) {
-    const double e = std::fabs(static_cast<double>(a[i]) - b[i]);
-    d.max_abs = std::max(d.max_abs, std::isnan(e) ? INFINITY : e);
-    d.mean_abs += e;
-  }
-  d.mean_abs /= std::max<size_t>(1, n);
-  return d;
-}
-
-std::vector<float> RunPrompt(std::shared_ptr<const Model> model, const std::vector<int>& ids,
-                             const std::string& isa, int max_batch = 256) {
-  SessionOptions o;
-  o.isa = isa;
-  o.n_threads = 2;
-  o.max_batch = max_batch;
-  Session s(std::move(model), o);
-  std::vector<float> logits(ids.size() * static_cast<size_t>(s.model().config().vocab_size));
-  s.Forward(ids, logits.data());
-  return logits;
-}
-
-int Argmax(const float* v, int n) { return static_cast<int>(std::max_element(v, v + n) - v); }
-
-std::vector<int> Greedy(std::shared_ptr<const Model> model, const std::vector<int>& prompt,
-                        int steps, const std::string& isa) {
-  SessionOptions o;
-  o.isa = isa;
-  o.n_threads = 2;
-  Session s(std::move(model), o);
-  s.Forward(prompt);
-  std::vector<int> out;
-  const int V = s.model().config().vocab_size;
-  for (int i = 0; i < steps; ++i) {
-    const int next = Argmax(s.logits().data(), V);
-    out.push_back(next);
-    s.Forward(&next, 1);
-  }
-  return out;
-}
+using test::Argmax;
+using test::Compare;
+using test::Diff;
+using test::GoldenCase;
+using test::Greedy;
+using test::RunPrompt;
 
 const char* const kHfCases[] = {"gemma1-2b-like-mqa", "gemma1-7b-like-mha", "gemma2-2b-like",
                                 "gemma2-27b-like",    "gemma3-1b-like",     "gemma3-4b-like",
@@ -97,7 +35,9 @@ struct Param {
   std::string isa;
 };
 
-void PrintTo(const Param& p, std::ostream* os) { *os << p.case_name << "/" << p.isa; }
+void PrintTo(const Param& p, std::ostream* os) {
+  *os << p.case_name << "/" << p.isa;
+}
 
 std::vector<Param> AllParams() {
   std::vector<Param> out;
@@ -116,7 +56,7 @@ constexpr double kMeanAbsF32 = 2e-5;
 
 TEST_P(GoldenHf, LogitsMatchReferenceAtEveryPosition) {
   GEMMA_REQUIRE_TESTDATA();
-  const GoldenCase c = LoadCase(GetParam().case_name);
+  const GoldenCase c = test::LoadGoldenCase(GetParam().case_name);
   auto model = Model::Load(c.dir + "/hf");
   ASSERT_EQ(model->config().vocab_size, c.vocab);
   const std::vector<float> logits = RunPrompt(model, c.prompt, GetParam().isa);
@@ -130,7 +70,7 @@ TEST_P(GoldenHf, LogitsMatchReferenceAtEveryPosition) {
 
 TEST_P(GoldenHf, GreedyContinuationMatchesReference) {
   GEMMA_REQUIRE_TESTDATA();
-  const GoldenCase c = LoadCase(GetParam().case_name);
+  const GoldenCase c = test::LoadGoldenCase(GetParam().case_name);
   auto model = Model::Load(c.dir + "/hf");
   EXPECT_EQ(Greedy(model, c.prompt, static_cast<int>(c.greedy.size()), GetParam().isa), c.greedy);
 }
@@ -141,7 +81,7 @@ TEST_P(GoldenHf, GreedyContinuationMatchesReference) {
 // (a cache bug moves logits by whole units).
 TEST_P(GoldenHf, ChunkedPrefillAndDecodeMatchOneBatch) {
   GEMMA_REQUIRE_TESTDATA();
-  const GoldenCase c = LoadCase(GetParam().case_name);
+  const GoldenCase c = test::LoadGoldenCase(GetParam().case_name);
   auto model = Model::Load(c.dir + "/hf");
   const std::vector<float> one = RunPrompt(model, c.prompt, GetParam().isa);
   const std::vector<float> chunked = RunPrompt(model, c.prompt, GetParam().isa, /*max_batch=*/3);
@@ -159,12 +99,11 @@ TEST_P(GoldenHf, ChunkedPrefillAndDecodeMatchOneBatch) {
   EXPECT_LE(Compare(stepwise, one).max_abs, kMaxAbsF32);
 }
 
-INSTANTIATE_TEST_SUITE_P(Cases, GoldenHf, ::testing::ValuesIn(AllParams()),
-                         [](const auto& info) {
-                           std::string n = info.param.case_name + "_" + info.param.isa;
-                           std::replace(n.begin(), n.end(), '-', '_');
-                           return n;
-                         });
+INSTANTIATE_TEST_SUITE_P(Cases, GoldenHf, ::testing::ValuesIn(AllParams()), [](const auto& info) {
+  std::string n = info.param.case_name + "_" + info.param.isa;
+  std::replace(n.begin(), n.end(), '-', '_');
+  return n;
+});
 
 // GGUF twins of the same cases: model-f32.gguf against the same reference; the Q8_0/Q4_0 files
 // against gemma_pytorch run on the very same dequantized weights. The default kernels multiply
@@ -197,7 +136,7 @@ class GoldenGguf : public ::testing::TestWithParam<GgufParam> {};
 TEST_P(GoldenGguf, LogitsMatchReference) {
   GEMMA_REQUIRE_TESTDATA();
   const GgufParam& p = GetParam();
-  const GoldenCase c = LoadCase(p.case_name);
+  const GoldenCase c = test::LoadGoldenCase(p.case_name);
   auto model = Model::Load(c.dir + "/model-" + p.type + ".gguf");
   ASSERT_EQ(model->config().vocab_size, c.vocab);
   const std::vector<float> logits = RunPrompt(model, c.prompt, p.isa);
@@ -205,12 +144,14 @@ TEST_P(GoldenGguf, LogitsMatchReference) {
   const std::vector<float> ref =
       quantized ? test::ReadF32File(c.dir + "/gemma_pytorch-deq-" + p.type + ".f32") : c.logits;
   const Diff d = Compare(logits, ref);
-  std::printf("[golden] %-20s gguf %-5s %-7s max_abs %.3g mean_abs %.3g (vs %s)\n",
-              c.name.c_str(), p.type.c_str(), p.isa.c_str(), d.max_abs, d.mean_abs,
+  std::printf("[golden] %-20s gguf %-5s %-7s max_abs %.3g mean_abs %.3g (vs %s)\n", c.name.c_str(),
+              p.type.c_str(), p.isa.c_str(), d.max_abs, d.mean_abs,
               quantized ? "gemma_pytorch on dequantized weights" : "logits.f32");
   const bool int8_activations =
-      quantized && SelectKernels(p.isa).activation[static_cast<size_t>(
-                       p.type == "q8_0" ? DType::kQ8_0 : DType::kQ4_0)] == ActivationType::kQ8;
+      quantized &&
+      SelectKernels(p.isa)
+              .activation[static_cast<size_t>(p.type == "q8_0" ? DType::kQ8_0 : DType::kQ4_0)] ==
+          ActivationType::kQ8;
   if (!int8_activations) {
     // case.json: f32 engine max abs 1e-3 / mean abs 1e-4 (for the dequantized reference too).
     EXPECT_LE(d.max_abs, 1e-3);
@@ -219,8 +160,10 @@ TEST_P(GoldenGguf, LogitsMatchReference) {
       EXPECT_EQ(Greedy(model, c.prompt, static_cast<int>(c.greedy.size()), p.isa), c.greedy);
     }
   } else {
-    const double llama_mean =
-        c.meta.at("gemma_pytorch_dequantized").at(p.type).at("vs_llamacpp_" + p.type).at("mean_abs_diff");
+    const double llama_mean = c.meta.at("gemma_pytorch_dequantized")
+                                  .at(p.type)
+                                  .at("vs_llamacpp_" + p.type)
+                                  .at("mean_abs_diff");
     std::printf("[golden] %-20s gguf %-5s llama.cpp mean_abs vs the same reference: %.3g\n",
                 c.name.c_str(), p.type.c_str(), llama_mean);
     // The int8 variant is opt-in (--isa avx2-int8); it sits at llama.cpp's distance, measured
@@ -243,8 +186,8 @@ TEST_P(GoldenGguf, LogitsMatchReference) {
 
 INSTANTIATE_TEST_SUITE_P(Cases, GoldenGguf, ::testing::ValuesIn(GgufParams()),
                          [](const auto& info) {
-                           std::string n = info.param.case_name + "_" + info.param.type + "_" +
-                                           info.param.isa;
+                           std::string n =
+                               info.param.case_name + "_" + info.param.type + "_" + info.param.isa;
                            std::replace(n.begin(), n.end(), '-', '_');  // gtest names: [A-Za-z0-9_]
                            return n;
                          });
@@ -291,28 +234,28 @@ std::vector<Ablation> Ablations() {
       {"query_scale_head_dim_g2_27b", "gemma2-27b-like",
        [](ModelConfig& c) { c.query_scale = 1.f / std::sqrt(32.f); }},
       {"qk_norm_off", "gemma3-1b-like", [](ModelConfig& c) { c.qk_norm = false; }},
-      {"local_rope_base_global", "gemma3-1b-like", each_layer([](LayerConfig& l) {
-         l.rope.base = 1e6f;
-       })},
-      {"rope_scaling_off", "gemma3-4b-like", each_layer([](LayerConfig& l) {
-         l.rope.position_divisor = 1.f;
-       })},
-      {"rope_scaling_everywhere", "gemma3-27b-like", each_layer([](LayerConfig& l) {
-         l.rope.position_divisor = 8.f;
-       })},
-      {"norm_without_plus_one", "gemma1-2b-like-mqa", [](ModelConfig& c) { c.norm_weight_offset = 0; }},
+      {"local_rope_base_global", "gemma3-1b-like",
+       each_layer([](LayerConfig& l) { l.rope.base = 1e6f; })},
+      {"rope_scaling_off", "gemma3-4b-like",
+       each_layer([](LayerConfig& l) { l.rope.position_divisor = 1.f; })},
+      {"rope_scaling_everywhere", "gemma3-27b-like",
+       each_layer([](LayerConfig& l) { l.rope.position_divisor = 8.f; })},
+      {"norm_without_plus_one", "gemma1-2b-like-mqa",
+       [](ModelConfig& c) { c.norm_weight_offset = 0; }},
       {"post_norms_off", "gemma2-2b-like", [](ModelConfig& c) { c.post_norms = false; }},
   };
 }
 
-void PrintTo(const Ablation& a, std::ostream* os) { *os << a.name << " on " << a.case_name; }
+void PrintTo(const Ablation& a, std::ostream* os) {
+  *os << a.name << " on " << a.case_name;
+}
 
 class GoldenAblation : public ::testing::TestWithParam<Ablation> {};
 
 TEST_P(GoldenAblation, RemovingTheFeatureBreaksTheMatch) {
   GEMMA_REQUIRE_TESTDATA();
   const Ablation& a = GetParam();
-  const GoldenCase c = LoadCase(a.case_name);
+  const GoldenCase c = test::LoadGoldenCase(a.case_name);
   // "post_norms_off" would leave post-norm tensors unbound; everything else binds normally.
   auto model = Model::LoadWithConfigEdit(c.dir + "/hf", a.edit);
   const Diff d = Compare(RunPrompt(model, c.prompt, "auto"), c.logits);

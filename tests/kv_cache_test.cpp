@@ -1,12 +1,12 @@
 // Half-precision KV caches on the golden models: how far F16/BF16 storage of K and V moves the
 // logits from the F32 reference, and that the F16 greedy continuation is unchanged.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 
+#include "golden_util.h"
 #include "model/kv_cache.h"
 #include "model/model.h"
 #include "model/session.h"
@@ -14,8 +14,6 @@
 
 namespace gemma {
 namespace {
-
-using nlohmann::json;
 
 struct KvParam {
   const char* case_name;
@@ -30,12 +28,11 @@ class KvCacheType : public ::testing::TestWithParam<KvParam> {};
 
 TEST_P(KvCacheType, LogitsStayCloseToTheReferenceAndGreedyHolds) {
   GEMMA_REQUIRE_TESTDATA();
-  const std::string dir = test::TestDataDir() + "/golden/" + GetParam().case_name;
-  const json meta = json::parse(test::ReadFileBytes(dir + "/case.json"));
-  const auto prompt = meta.at("prompt_ids").get<std::vector<int>>();
-  const auto greedy = meta.at("greedy_next_ids").get<std::vector<int>>();
-  const std::vector<float> ref = test::ReadF32File(dir + "/logits.f32");
-  auto model = Model::Load(dir + "/hf");
+  const test::GoldenCase c = test::LoadGoldenCase(GetParam().case_name);
+  const std::vector<int>& prompt = c.prompt;
+  const std::vector<int>& greedy = c.greedy;
+  const std::vector<float>& ref = c.logits;
+  auto model = Model::Load(c.dir + "/hf");
   SessionOptions o;
   o.kv_type = GetParam().type;
   o.n_threads = 2;
@@ -44,13 +41,8 @@ TEST_P(KvCacheType, LogitsStayCloseToTheReferenceAndGreedyHolds) {
             KvCache::EstimateBytes(model->config(), s.context_length(), 256, GetParam().type));
   std::vector<float> logits(ref.size());
   s.Forward(prompt, logits.data());
-  double max_abs = 0, mean_abs = 0;
-  for (size_t i = 0; i < ref.size(); ++i) {
-    const double e = std::fabs(double(logits[i]) - ref[i]);
-    max_abs = std::max(max_abs, e);
-    mean_abs += e;
-  }
-  mean_abs /= static_cast<double>(ref.size());
+  const test::Diff d = test::Compare(logits, ref);
+  const double max_abs = d.max_abs, mean_abs = d.mean_abs;
   std::printf("[kv-cache] %-20s %-4s max_abs %.3g mean_abs %.3g\n", GetParam().case_name,
               std::string(DTypeName(GetParam().type)).c_str(), max_abs, mean_abs);
   // Rounding K and V to 11 (F16) or 8 (BF16) mantissa bits: relative 2^-11 / 2^-8 per element,

@@ -185,9 +185,7 @@ void BenchModel(const BenchFlags& f, const std::shared_ptr<const Model>& model,
         o.isa = isa_request;
         o.context_length = depth + tokens + 1;
         o.max_batch = 512;
-        ModelFlags kv;
-        kv.kv_type = f.kv_type;
-        o.kv_type = KvType(kv);
+        o.kv_type = ParseKvType(f.kv_type);
         return std::make_unique<Session>(model, o);
       };
       for (int np : prompts) {

@@ -79,7 +79,7 @@ int Run(const InfoFlags& f) {
   // KV cache is allocated (sliding layers keep only their window). Reported, never refused here.
   const SessionOptions defaults;
   const std::optional<uint64_t> available = AvailableMemoryBytes();
-  const DType kv_type = KvType(f.model);
+  const DType kv_type = ParseKvType(f.model.kv_type);
   const int ctx = ChooseContextLength(*model, f.model.ctx_size, defaults.max_batch,
                                       SessionOptions::kDefaultContextCap, available, kv_type);
   const MemoryPlan plan = PlanMemory(*model, ctx, defaults.max_batch, kv_type);

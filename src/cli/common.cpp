@@ -114,17 +114,17 @@ Tokenizer LoadTokenizer(const Model& model, const ModelFlags& flags) {
   return CheckedAgainstModel(Tokenizer::Load(src, t), model, t);
 }
 
-DType KvType(const ModelFlags& flags) {
-  if (flags.kv_type == "f32") return DType::kF32;
-  if (flags.kv_type == "bf16") return DType::kBF16;
-  return DType::kF16;
+DType ParseKvType(const std::string& name) {
+  if (name == "f32") return DType::kF32;
+  if (name == "bf16") return DType::kBF16;
+  return DType::kF16;  // the flags admit only f32, f16, bf16
 }
 
 SessionOptions MakeSessionOptions(const ModelFlags& flags, const Model& model) {
   SessionOptions o;
   o.n_threads = flags.threads;
   o.isa = flags.isa;
-  o.kv_type = KvType(flags);
+  o.kv_type = ParseKvType(flags.kv_type);
   const std::optional<uint64_t> available = AvailableMemoryBytes();
   o.context_length = ChooseContextLength(model, flags.ctx_size, o.max_batch,
                                          SessionOptions::kDefaultContextCap, available, o.kv_type);

@@ -46,8 +46,8 @@ Tokenizer LoadTokenizer(const Model& model, const ModelFlags& flags);
 // Threads, ISA and the context: -c when given, else the largest that fits in available memory
 // up to min(model maximum, 8192). Throws Error(kUnsupported) when the plan does not fit.
 SessionOptions MakeSessionOptions(const ModelFlags& flags, const Model& model);
-// The --kv-type choice as a dtype.
-DType KvType(const ModelFlags& flags);
+// A --kv-type value ("f32", "f16", "bf16") as a dtype.
+DType ParseKvType(const std::string& name);
 
 // "2,651,107" or "2 651 107" -> ids; throws Error(kUsage) on anything else.
 std::vector<int> ParseIdList(const std::string& text);
