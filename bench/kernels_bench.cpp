@@ -94,6 +94,33 @@ void Args(benchmark::internal::Benchmark* b) {
 
 BENCHMARK(BM_MatMul)->Apply(Args)->UseRealTime()->Unit(benchmark::kMicrosecond);
 
+// The prefill micro-kernel alone on L1-resident operands: a 256-deep panel slice against six
+// tokens, the shape PackedMatMul feeds it. Its MAC rate is the ceiling for packed prefill.
+void BM_PanelGemm(benchmark::State& state) {
+  const auto isa = static_cast<Isa>(state.range(0));
+  std::vector<Isa> supported = SupportedIsas();
+  if (std::find(supported.begin(), supported.end(), isa) == supported.end()) {
+    state.SkipWithError("ISA not supported here");
+    return;
+  }
+  const PanelGemmFn gemm = KernelsFor(isa).panel_gemm;
+  const int64_t kc = 256;
+  std::vector<float> panel(static_cast<size_t>(kc * kPanelRows), 0.01f),
+      x(static_cast<size_t>(kc * kPanelTokens), 0.5f), y(kPanelRows * kPanelTokens);
+  for (auto _ : state) {
+    gemm(panel.data(), kc, x.data(), kc, kPanelTokens, kPanelRows, y.data(), kPanelRows, true);
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.SetLabel(IsaName(isa));
+  state.counters["MACs"] =
+      benchmark::Counter(static_cast<double>(kc * kPanelRows * kPanelTokens) * state.iterations(),
+                         benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_PanelGemm)
+    ->Arg(static_cast<int64_t>(Isa::kScalar))
+    ->Arg(static_cast<int64_t>(Isa::kAvx2))
+    ->Arg(static_cast<int64_t>(Isa::kNeon));
+
 // One head's attention over n cached keys (Gemma 3 head_dim 256): scores then the weighted sum
 // of V rows. args: cache dtype, isa, keys.
 void BM_KvAttention(benchmark::State& state) {
@@ -124,6 +151,87 @@ BENCHMARK(BM_KvAttention)
                    {512, 4096}})
     ->UseRealTime()
     ->Unit(benchmark::kMicrosecond);
+
+// The element-wise slots per ISA on the shapes that made them show up in profiles:
+// gelu_tanh_mul over a Gemma 3 1B prefill chunk (ff 6912 x 64 tokens), soft_cap over Gemma 2's
+// 256k-entry logits row (every decoded token), softmax over 4096 attention scores.
+// args: isa. Counters: elements per second.
+bool ElementwiseIsaSupported(benchmark::State& state, Isa isa) {
+  std::vector<Isa> supported = SupportedIsas();
+  if (std::find(supported.begin(), supported.end(), isa) != supported.end()) return true;
+  state.SkipWithError("ISA not supported here");
+  return false;
+}
+
+std::vector<float> NormalValues(int64_t n, float stddev, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> nd(0.f, stddev);
+  std::vector<float> v(static_cast<size_t>(n));
+  for (float& x : v) x = nd(rng);
+  return v;
+}
+
+void BM_GeluTanhMul(benchmark::State& state) {
+  const auto isa = static_cast<Isa>(state.range(0));
+  if (!ElementwiseIsaSupported(state, isa)) return;
+  const KernelTable& k = KernelsFor(isa);
+  const int64_t n = 6912 * 64;
+  const std::vector<float> gate = NormalValues(n, 2.f, 1), up = NormalValues(n, 1.f, 2);
+  std::vector<float> out(static_cast<size_t>(n));
+  for (auto _ : state) {
+    k.gelu_tanh_mul(gate.data(), up.data(), n, out.data());
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetLabel(IsaName(isa));
+  state.counters["elems"] =
+      benchmark::Counter(static_cast<double>(n) * state.iterations(), benchmark::Counter::kIsRate);
+}
+// In place like the forward pass: each iteration restores the input outside the timed region.
+void BM_SoftCap(benchmark::State& state) {
+  const auto isa = static_cast<Isa>(state.range(0));
+  if (!ElementwiseIsaSupported(state, isa)) return;
+  const KernelTable& k = KernelsFor(isa);
+  const int64_t n = 262144;
+  const std::vector<float> logits = NormalValues(n, 10.f, 3);
+  std::vector<float> x = logits;
+  for (auto _ : state) {
+    state.PauseTiming();
+    x = logits;
+    state.ResumeTiming();
+    k.soft_cap(x.data(), n, 30.f);
+    benchmark::DoNotOptimize(x.data());
+  }
+  state.SetLabel(IsaName(isa));
+  state.counters["elems"] =
+      benchmark::Counter(static_cast<double>(n) * state.iterations(), benchmark::Counter::kIsRate);
+}
+void BM_Softmax(benchmark::State& state) {
+  const auto isa = static_cast<Isa>(state.range(0));
+  if (!ElementwiseIsaSupported(state, isa)) return;
+  const KernelTable& k = KernelsFor(isa);
+  const int64_t n = 4096;
+  const std::vector<float> scores = NormalValues(n, 3.f, 4);
+  std::vector<float> x = scores;
+  for (auto _ : state) {
+    state.PauseTiming();
+    x = scores;
+    state.ResumeTiming();
+    k.softmax(x.data(), n);
+    benchmark::DoNotOptimize(x.data());
+  }
+  state.SetLabel(IsaName(isa));
+  state.counters["elems"] =
+      benchmark::Counter(static_cast<double>(n) * state.iterations(), benchmark::Counter::kIsRate);
+}
+// The ISAs built and usable here; avx2-int8 has the same element-wise slots as avx2.
+void ElementwiseArgs(benchmark::internal::Benchmark* b) {
+  for (Isa isa : SupportedIsas()) {
+    if (isa != Isa::kAvx2Int8) b->Arg(static_cast<int64_t>(isa));
+  }
+}
+BENCHMARK(BM_GeluTanhMul)->Apply(ElementwiseArgs)->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_SoftCap)->Apply(ElementwiseArgs)->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Softmax)->Apply(ElementwiseArgs)->UseRealTime()->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace gemma

@@ -27,6 +27,7 @@ constexpr char kDefaultTemplate[] = "Summarize the following text in a few sente
 struct BatchFlags {
   ModelFlags model;
   SamplingFlags sampling;
+  ThinkingFlags thinking;
   std::vector<std::string> inputs;
   std::string prompt = kDefaultTemplate;
   std::string prompt_file;
@@ -158,7 +159,8 @@ int Batch(const BatchFlags& f) {
   auto model = LoadModel(f.model);
   const Tokenizer tokenizer = LoadTokenizer(*model, f.model);
   const PromptBuilder builder(tokenizer, model->config().bos_id,
-                              UseChatFormat(*model, f.chat, f.raw), f.system);
+                              UseChatFormat(*model, f.chat, f.raw),
+                              ChatFormat(model->config().family, f.thinking), f.system);
   std::unique_ptr<Session> session;
   {
     SigintBlockedScope block;
@@ -236,6 +238,7 @@ Command MakeBatchCommand() {
     AddModelFlags(app, &f->model);
     AddTokenizerFlag(app, &f->model);
     AddSamplingFlags(app, &f->sampling);
+    AddThinkingFlags(app, &f->thinking);
     app.add_option("files", f->inputs,
                    "Input files, quoted globs ('notes/*.txt'), or - for a list of paths on "
                    "stdin (also the default when no file is given)");
@@ -245,7 +248,8 @@ Command MakeBatchCommand() {
     app.add_option("-f,--prompt-file,--prompt_file", f->prompt_file,
                    "Read the prompt template from a file");
     app.add_option("--system", f->system,
-                   "System instructions, folded into the user turn (Gemma has no system role)");
+                   "System instructions: a system turn on Gemma 4; folded into the user turn on "
+                   "Gemma 1-3 (no system role)");
     app.add_option("-n,--max-tokens,--n-predict,--max_generated_tokens", f->max_tokens,
                    "Tokens to generate per file (-1: until end of turn)")
         ->default_val(512);
@@ -257,7 +261,8 @@ Command MakeBatchCommand() {
     app.add_flag("--chunked", f->chunked,
                  "A file too long for the context: run the template over chunks, then over the "
                  "joined chunk outputs (summarize the summaries)");
-    app.add_flag("--chat", f->chat, "Wrap prompts in the Gemma chat turn format");
+    app.add_flag("--chat", f->chat,
+                 "Wrap prompts in the model's chat format (Gemma 1-3 or Gemma 4 turns)");
     app.add_flag("--raw", f->raw, "Feed prompts as they are (after <bos>)");
     app.footer(
         "Long files: by default a file whose prompt does not fit the context (less -n tokens\n"
@@ -267,7 +272,10 @@ Command MakeBatchCommand() {
         "\n"
         "Output: one JSON line per file: file, output, prompt_tokens, generated_tokens,\n"
         "time_to_first_token_ms, prompt_tokens_per_second, tokens_per_second, finish_reason\n"
-        "(stop|length|error), error (null or text), chunks, truncated.\n"
+        "(stop|length|error), error (null or text), chunks, truncated. A Gemma 4 model's\n"
+        "thinking (<|channel>...<channel|>) is left out of output unless --show-thinking, and\n"
+        "always out of the chunk summaries --chunked feeds on; --think and --show-thinking have\n"
+        "no effect on Gemma 1-3 models.\n"
         "\n"
         "Exit codes: 0 every file ok, 1 some file failed, 3 every failure was a file too long\n"
         "for the context, 2 usage error, 130 interrupted.\n"

@@ -46,15 +46,6 @@ std::vector<int> ParseIntList(const std::string& s, const char* flag) {
   return v;
 }
 
-DType ParseDType(const std::string& name) {
-  for (int i = 0; i < static_cast<int>(DType::kCount); ++i) {
-    std::string n(DTypeName(static_cast<DType>(i)));
-    for (char& ch : n) ch = static_cast<char>(std::tolower(ch));
-    if (n == name) return static_cast<DType>(i);
-  }
-  Fail(ErrorKind::kUsage, "unknown --type '" + name + "' (e.g. f32, bf16, f16, q8_0, q4_0)");
-}
-
 struct Row {
   std::string model_type;
   uint64_t model_bytes = 0;
@@ -160,6 +151,8 @@ void BenchModel(const BenchFlags& f, const std::shared_ptr<const Model>& model,
                 const std::vector<int>& thread_counts, std::map<int, double>& bandwidth,
                 std::vector<Row>& rows) {
   const uint64_t model_bytes = model->checkpoint().WeightBytes();
+  // What one generated token reads: not the unused experts nor all of a per-layer token table.
+  const uint64_t decode_bytes = DecodeReadBytes(model->weights(), model->config(), model_bytes);
   const int vocab = model->config().vocab_size;
   const std::string isa = IsaName(SelectKernels(isa_request).isa);
   const std::vector<int> prompts = ParseIntList(f.prompts, "-p");
@@ -219,7 +212,7 @@ void BenchModel(const BenchFlags& f, const std::shared_ptr<const Model>& model,
         Summarize(&r);
         // Every weight byte is read once per generated token (the tied embedding too, for the
         // logits), so achieved bandwidth = bytes * tokens/s.
-        r.gbs = static_cast<double>(model_bytes) * r.avg_ts / 1e9;
+        r.gbs = static_cast<double>(decode_bytes) * r.avg_ts / 1e9;
         r.roofline = 100.0 * r.gbs * 1e9 / bandwidth[threads];
         rows.push_back(r);
         spdlog::info("{} {} {} t={} d={}: {:.2f} t/s", model_type, isa, r.test, threads, depth,
@@ -278,10 +271,12 @@ int Run(const BenchFlags& f) {
   };
   if (!f.synthetic.empty()) {
     for (const std::string& type_name : SplitList(f.type)) {
-      const DType type = ParseDType(type_name);
-      spdlog::info("building synthetic {} in {}", f.synthetic, DTypeName(type));
-      auto model = Model::FromCheckpoint(MakeSyntheticCheckpoint(f.synthetic, type));
-      bench(model, f.synthetic + " " + std::string(DTypeName(type)), std::string(DTypeName(type)));
+      const QuantPreset& preset = FindQuantPreset(type_name);
+      std::string label(preset.name);
+      for (char& ch : label) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+      spdlog::info("building synthetic {} in {}", f.synthetic, label);
+      auto model = Model::FromCheckpoint(MakeSyntheticCheckpoint(f.synthetic, preset));
+      bench(model, f.synthetic + " " + label, label);
       peak_rss = std::max(peak_rss, PeakRssBytes());
     }
   } else {
@@ -385,7 +380,9 @@ Command MakeBenchCommand() {
                    "Bench a random-weight model of a real config instead (gemma3-1b, ...)");
     app.add_option(
         "--type", f->type,
-        "Weight types of the synthetic model, comma separated (f32, bf16, q8_0, q4_0...)");
+        "Weight types of the synthetic model, comma separated, as `gemma quantize --type` "
+        "names them (f32, bf16, q8_0, q4_0, q4_k_m...); matrices get llama-quantize's per-tensor "
+        "types");
     app.add_option("-p,--n-prompt", f->prompts, "Prompt lengths, comma separated (default 512)");
     app.add_option("-n,--n-gen", f->gens, "Generated tokens, comma separated (default 128)");
     app.add_option("-d,--n-depth", f->depths, "Tokens already in the KV cache (default 0)");
@@ -393,8 +390,9 @@ Command MakeBenchCommand() {
         ->check(CLI::PositiveNumber);
     app.add_option("-t,--threads", f->threads, "Thread counts to sweep, comma separated");
     app.add_option("-o,--output", f->output, "md (default), csv, json, jsonl");
-    app.add_option("--isa", f->isa,
-                   "Kernel instruction sets, comma separated (auto, avx2, scalar, ...)");
+    app.add_option(
+        "--isa", f->isa,
+        "Kernel instruction sets, comma separated (auto, avx2-int8, avx2, neon, scalar)");
     app.add_option("--baseline", f->baseline,
                    "llama-bench JSON/JSONL output to compare with (adds baseline t/s and ratio)");
     app.add_option("--kv-type,--cache-type-k", f->kv_type,

@@ -19,6 +19,7 @@ namespace {
 struct ChatFlags {
   ModelFlags model;
   SamplingFlags sampling;
+  ThinkingFlags thinking;
   std::string system;
   std::string system_file;
   int max_tokens = -1;
@@ -168,7 +169,7 @@ int Chat(const ChatFlags& f) {
   const Tokenizer tokenizer = LoadTokenizer(*model, f.model);
   if (model->checkpoint().chat_template.empty()) {
     const std::string note = model->checkpoint().path +
-                             ": no chat template (a base model?); using the Gemma turn format";
+                             ": no chat template (a base model?); using the family's chat format";
     if (interactive) {
       spdlog::warn("{}", note);
     } else {
@@ -182,7 +183,8 @@ int Chat(const ChatFlags& f) {
   }
   Sampler sampler(MakeSamplingParams(f.sampling, *model, tokenizer));
   Conversation conv(*session, sampler, tokenizer,
-                    MakeGenerateOptions(f.sampling, *model, tokenizer, f.max_tokens), system);
+                    MakeGenerateOptions(f.sampling, *model, tokenizer, f.max_tokens),
+                    ChatFormat(model->config().family, f.thinking), system);
   ThrowIfInterrupted();
 
   std::string history_file;
@@ -211,9 +213,10 @@ Command MakeChatCommand() {
     AddModelFlags(app, &f->model);
     AddTokenizerFlag(app, &f->model);
     AddSamplingFlags(app, &f->sampling);
+    AddThinkingFlags(app, &f->thinking);
     app.add_option("--system", f->system,
-                   "System instructions, folded into the first user turn (Gemma has no system "
-                   "role)");
+                   "System instructions: a system turn on Gemma 4; folded into the first user "
+                   "turn on Gemma 1-3 (no system role)");
     app.add_option("--system-file", f->system_file, "Read the system instructions from a file");
     app.add_option("-n,--max-tokens,--n-predict,--max_generated_tokens", f->max_tokens,
                    "Tokens per answer at most (-1: until end of turn or the context is full)");
@@ -227,6 +230,10 @@ Command MakeChatCommand() {
         "newline. Slash commands work there too. Exit codes: 0 end of input, 1 runtime error\n"
         "(e.g. /load of a missing file), 2 usage error, 3 a turn does not fit the context,\n"
         "130 interrupted.\n"
+        "\n"
+        "Gemma 4 models talk in their own chat format (<|turn>...<turn|>, a native system turn);\n"
+        "their thinking (<|channel>...<channel|>) is hidden unless --show-thinking, and never\n"
+        "kept in the conversation. --think and --show-thinking have no effect on Gemma 1-3.\n"
         "\n"
         "Examples:\n"
         "  gemma chat -m ~/models/gemma-3-1b-it\n"

@@ -32,8 +32,8 @@ Checkpoint OpenInput(const QuantizeFlags& f) {
     return OpenCheckpoint(f.in);
   }
   if (!f.in.empty()) Fail(ErrorKind::kUsage, "give IN or --synthetic NAME, not both");
-  Checkpoint ck = MakeSyntheticCheckpoint(f.synthetic, DType::kBF16);
-  ck.tokenizer = SyntheticVocab(ck.config.vocab_size);
+  Checkpoint ck = MakeSyntheticCheckpoint(f.synthetic, FindQuantPreset("bf16"));
+  ck.tokenizer = SyntheticVocab(ck.config.vocab_size, ck.config.family);
   return ck;
 }
 

@@ -17,6 +17,7 @@ namespace {
 struct RunFlags {
   ModelFlags model;
   SamplingFlags sampling;
+  ThinkingFlags thinking;
   std::string prompt;
   std::string prompt_file;
   std::string system;
@@ -53,8 +54,12 @@ int Run(const RunFlags& f) {
   auto model = LoadModel(f.model);
   const Tokenizer tokenizer = LoadTokenizer(*model, f.model);
   const bool chat = UseChatFormat(*model, f.chat, f.raw);
-  spdlog::debug("prompt format: {}", chat ? "chat (Gemma turns)" : "raw");
-  const PromptBuilder builder(tokenizer, model->config().bos_id, chat, f.system);
+  const ChatFormat format(model->config().family, f.thinking);
+  spdlog::debug("prompt format: {}", !chat ? "raw"
+                                     : format.markup() == ChatMarkup::kGemma4
+                                         ? "chat (Gemma 4 turns)"
+                                         : "chat (Gemma turns)");
+  const PromptBuilder builder(tokenizer, model->config().bos_id, chat, format, f.system);
   const std::vector<int> prompt = builder.Build(text);
 
   std::unique_ptr<Session> session;
@@ -71,7 +76,8 @@ int Run(const RunFlags& f) {
 
   std::function<void(std::string_view)> stream;
   if (!f.json) stream = WriteOut;
-  const TextGeneration result = GenerateText(*session, sampler, tokenizer, prompt, g, stream);
+  const TextGeneration result =
+      GenerateShownText(*session, sampler, tokenizer, prompt, g, format, stream);
   if (f.json) {
     nlohmann::ordered_json j;
     j["output"] = result.text;
@@ -96,13 +102,16 @@ Command MakeRunCommand() {
     AddModelFlags(app, &f->model);
     AddTokenizerFlag(app, &f->model);
     AddSamplingFlags(app, &f->sampling);
+    AddThinkingFlags(app, &f->thinking);
     app.add_option("-p,--prompt", f->prompt, "Prompt text");
     app.add_option("-f,--file,--prompt_file", f->prompt_file, "Read the prompt from a file");
     app.add_option("-n,--max-tokens,--n-predict,--max_generated_tokens", f->max_tokens,
                    "Tokens to generate (-1: until end of turn or the context is full)");
     app.add_option("--system", f->system,
-                   "System instructions, folded into the user turn (Gemma has no system role)");
-    app.add_flag("--chat", f->chat, "Wrap the prompt in the Gemma chat turn format");
+                   "System instructions: a system turn on Gemma 4; folded into the user turn on "
+                   "Gemma 1-3 (no system role)");
+    app.add_flag("--chat", f->chat,
+                 "Wrap the prompt in the model's chat format (Gemma 1-3 or Gemma 4 turns)");
     app.add_flag("--raw", f->raw, "Feed the prompt as is (after <bos>)");
     app.add_flag("--json", f->json,
                  "Print one JSON object instead of streaming: output, prompt_tokens, "
@@ -111,6 +120,10 @@ Command MakeRunCommand() {
     app.footer(
         "Exit codes: 0 ok, 1 runtime error, 2 usage error, 3 prompt does not fit the context,\n"
         "130 interrupted (Ctrl-C stops generation; a second Ctrl-C exits at once).\n"
+        "\n"
+        "Gemma 4 models get their own chat format (<|turn>...<turn|>, a native system turn) and\n"
+        "their thinking (<|channel>...<channel|>) is hidden unless --show-thinking; --think and\n"
+        "--show-thinking have no effect on Gemma 1-3 models.\n"
         "\n"
         "Examples:\n"
         "  gemma run -m ~/models/gemma-3-1b-it -p \"Why is the sky blue?\"\n"

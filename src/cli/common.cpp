@@ -28,7 +28,8 @@ void AddModelFlags(CLI::App& app, ModelFlags* f, bool model_required) {
                  "(f32 for logits)")
       ->check(CLI::IsMember({"f32", "f16", "bf16"}));
   app.add_option("--isa", f->isa,
-                 "Kernel instruction set: auto, avx2, scalar, ... (env GEMMA_ISA)");
+                 "Kernel instruction set: auto (on x86: avx2-int8, 8-bit activations for "
+                 "Q8_0/Q4_0 decode), avx2 (f32 activations, exact), neon, scalar (env GEMMA_ISA)");
 }
 
 void AddTokenizerFlag(CLI::App& app, ModelFlags* f) {
@@ -128,7 +129,7 @@ SessionOptions MakeSessionOptions(const ModelFlags& flags, const Model& model) {
   const std::optional<uint64_t> available = AvailableMemoryBytes();
   o.context_length = ChooseContextLength(model, flags.ctx_size, o.max_batch,
                                          SessionOptions::kDefaultContextCap, available, o.kv_type);
-  const MemoryPlan plan = PlanMemory(model, o.context_length, o.max_batch, o.kv_type);
+  const MemoryPlan plan = PlanMemory(model, o.context_length, o.max_batch, o.kv_type, o.n_threads);
   spdlog::debug(
       "context {} tokens{} (model maximum {}); memory: weights {}, KV cache {}, "
       "scratch {}, available {}",

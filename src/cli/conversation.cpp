@@ -11,11 +11,12 @@
 namespace gemma::cli {
 
 Conversation::Conversation(Session& session, Sampler& sampler, const Tokenizer& tokenizer,
-                           GenerateOptions options, std::string system)
+                           GenerateOptions options, ChatFormat format, std::string system)
     : session_(session),
       sampler_(sampler),
       tokenizer_(tokenizer),
       options_(std::move(options)),
+      format_(std::move(format)),
       system_(std::move(system)) {}
 
 std::vector<int> Conversation::TurnTokens(const std::string& user_text) const {
@@ -23,11 +24,16 @@ std::vector<int> Conversation::TurnTokens(const std::string& user_text) const {
     std::vector<ChatMessage> messages;
     if (!system_.empty()) messages.push_back({"system", system_, {}});
     messages.push_back({"user", user_text, {}});
-    return EncodeGemmaChat(tokenizer_, messages, /*add_generation_prompt=*/true);
+    return format_.Encode(tokenizer_, messages, /*add_generation_prompt=*/true);
   }
-  std::string text = model_turn_open_ ? "<end_of_turn>\n" : "";
-  text +=
-      "<start_of_turn>user\n" + PythonStrip(user_text) + "<end_of_turn>\n<start_of_turn>model\n";
+  if (refeed_answer_) {
+    // The answer again as the history holds it, closed, then the new turn, tokenized as one
+    // text like the rendered conversation is.
+    return tokenizer_.Encode(format_.ModelTurnEnd(turns_.back().content) +
+                             format_.UserTurn(user_text));
+  }
+  const std::string text =
+      (model_turn_open_ ? format_.ModelTurnEnd("") : std::string()) + format_.UserTurn(user_text);
   std::vector<int> ids = unfed_;
   const std::vector<int> rest = tokenizer_.Encode(text);
   ids.insert(ids.end(), rest.begin(), rest.end());
@@ -55,19 +61,23 @@ void Conversation::RestoreTo(size_t n_tokens) {
 
 TextGeneration Conversation::Say(const std::string& user_text, const TextSink& on_text) {
   const std::vector<int> delta = TurnTokens(user_text);
-  const size_t start = fed_.size();
+  const size_t start = refeed_answer_ ? answer_start_ : fed_.size();
   if (static_cast<int>(start + delta.size()) + 1 > session_.context_length()) {
     FailTooLong(delta.size());
   }
+  if (start < fed_.size()) RestoreTo(start);
   GenerateOptions g = options_;
   g.on_prefill_progress = MakeProgressBar("prefill", static_cast<int>(delta.size()));
-  TextGeneration gen = GenerateText(session_, sampler_, tokenizer_, delta, g, on_text);
+  std::string raw_answer;
+  TextGeneration gen =
+      GenerateShownText(session_, sampler_, tokenizer_, delta, g, format_, on_text, &raw_answer);
   const size_t pos = static_cast<size_t>(session_.position());
   if (pos < start + delta.size()) {  // cancelled during the prefill: forget the turn
     RestoreTo(start);
     return gen;
   }
   fed_.insert(fed_.end(), delta.begin(), delta.end());
+  answer_start_ = fed_.size();
   const size_t n_fed = std::min(gen.ids.size(), pos - fed_.size());
   fed_.insert(fed_.end(), gen.ids.begin(), gen.ids.begin() + static_cast<ptrdiff_t>(n_fed));
   unfed_.clear();
@@ -75,8 +85,10 @@ TextGeneration Conversation::Say(const std::string& user_text, const TextSink& o
   // cut from the text: drop it.
   if (!gen.stopped_by_string)
     unfed_.assign(gen.ids.begin() + static_cast<ptrdiff_t>(n_fed), gen.ids.end());
+  std::string answer = format_.WithoutThinking(raw_answer);
+  refeed_answer_ = answer != raw_answer;
   turns_.push_back({"user", user_text, {}});
-  turns_.push_back({"assistant", gen.text, {}});
+  turns_.push_back({"assistant", std::move(answer), {}});
   model_turn_open_ = true;
   return gen;
 }
@@ -88,6 +100,7 @@ void Conversation::Clear() {
   unfed_.clear();
   turns_.clear();
   model_turn_open_ = false;
+  refeed_answer_ = false;
 }
 
 void Conversation::Save(const std::string& path) const {
@@ -106,9 +119,12 @@ bool Conversation::Load(const std::string& path, const TextSink& on_text, TextGe
   std::vector<ChatMessage> messages = ParseChatMessagesJson(ReadFileOrThrow(path), path);
   std::string system;
   if (!messages.empty() && messages[0].role == "system") system = messages[0].content;
-  RenderGemmaChat(messages, false);  // throws Error(kUsage) when roles do not alternate
+  format_.Render(messages, false);  // Gemma 1-3: throws Error(kUsage) when roles do not alternate
   std::vector<ChatMessage> turns = messages;
   if (!turns.empty() && turns[0].role == "system") turns.erase(turns.begin());
+  for (ChatMessage& m : turns) {  // as Say keeps answers (the rendering drops thinking anyway)
+    if (m.role == "assistant" || m.role == "model") m.content = format_.WithoutThinking(m.content);
+  }
   std::string last_user;
   const bool ends_with_user = !turns.empty() && turns.back().role == "user";
   if (ends_with_user) {
@@ -120,7 +136,7 @@ bool Conversation::Load(const std::string& path, const TextSink& on_text, TextGe
     std::vector<ChatMessage> closed;
     if (!system.empty()) closed.push_back({"system", system, {}});
     closed.insert(closed.end(), turns.begin(), turns.end());
-    ids = EncodeGemmaChat(tokenizer_, closed, /*add_generation_prompt=*/false);
+    ids = format_.Encode(tokenizer_, closed, /*add_generation_prompt=*/false);
     if (static_cast<int>(ids.size()) + 1 > session_.context_length()) {
       Fail(ErrorKind::kContextOverflow,
            path + ": the conversation is " + std::to_string(ids.size()) +

@@ -1,7 +1,10 @@
-// A multi-turn Gemma chat over one Session. The KV cache always holds exactly the tokens of the
-// conversation so far, so each turn feeds only its own tokens: the previous answer's
-// <end_of_turn> (the stop token was sampled, never fed), the user's turn and the start of the
-// model's turn. Gemma 1-3 have no system role; a system text is folded into the first user turn.
+// A multi-turn chat over one Session, in the model's ChatFormat. The KV cache always holds
+// exactly the tokens of the conversation so far, so each turn feeds only its own tokens: the
+// previous answer's turn end (<end_of_turn> or <turn|>: the stop token was sampled, never fed)
+// and newline, the user's turn and the start of the model's turn. Gemma 1-3 have no system
+// role (a system text is folded into the first user turn); Gemma 4 has a system turn. A Gemma 4
+// answer that thought is kept without its thinking, as the template renders previous turns: the
+// next turn feeds that answer again from where it began, so the cache matches the history.
 #pragma once
 
 #include <functional>
@@ -9,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cli/chat_format.h"
 #include "model/generator.h"
 #include "model/session.h"
 #include "sampling/sampler.h"
@@ -22,9 +26,10 @@ class Conversation {
   using TextSink = std::function<void(std::string_view)>;
 
   Conversation(Session& session, Sampler& sampler, const Tokenizer& tokenizer,
-               GenerateOptions options, std::string system);
+               GenerateOptions options, ChatFormat format, std::string system);
 
-  // Feeds the user's turn and streams the answer to `on_text`. Throws Error(kContextOverflow),
+  // Feeds the user's turn and streams the answer (as OutputFilter shows it) to `on_text`; the
+  // result's text is the shown answer. Throws Error(kContextOverflow),
   // leaving the conversation as it was, when the turn does not fit in what is left of the
   // context. When cancelled before the answer started, the turn is forgotten.
   TextGeneration Say(const std::string& user_text, const TextSink& on_text);
@@ -45,6 +50,8 @@ class Conversation {
   size_t turn_count() const { return turns_.size(); }
 
  private:
+  // The tokens the next turn feeds, from fed_.size() or, when the last answer is fed again,
+  // from answer_start_.
   std::vector<int> TurnTokens(const std::string& user_text) const;
   void RestoreTo(size_t n_tokens);
   [[noreturn]] void FailTooLong(size_t needed) const;
@@ -53,11 +60,15 @@ class Conversation {
   Sampler& sampler_;
   const Tokenizer& tokenizer_;
   GenerateOptions options_;
+  ChatFormat format_;
   std::string system_;
   std::vector<ChatMessage> turns_;  // user / assistant, alternating, without the system text
   std::vector<int> fed_;            // the tokens in the KV cache: session.position() == size
   std::vector<int> unfed_;          // shown but not fed (the last id of a cancelled answer)
-  bool model_turn_open_ = false;    // the last answer's <end_of_turn> is not fed yet
+  bool model_turn_open_ = false;    // the last answer's turn end is not fed yet
+  size_t answer_start_ = 0;         // where the last answer's tokens begin in fed_
+  // The last answer's tokens hold thinking that its history text (turns_.back()) dropped.
+  bool refeed_answer_ = false;
 };
 
 }  // namespace gemma::cli

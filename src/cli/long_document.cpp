@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "cli/chat_format.h"
 #include "cli/terminal.h"
 #include "gemma/error.h"
 #include "tokenizer/chat_template.h"
@@ -47,7 +48,8 @@ TextGeneration DocumentRunner::Once(const std::vector<int>& prompt, DocumentResu
   sampler_.Reset();
   GenerateOptions g = options_;
   g.on_prefill_progress = MakeProgressBar("prefill", static_cast<int>(prompt.size()));
-  TextGeneration r = GenerateText(session_, sampler_, tokenizer_, prompt, g, {});
+  TextGeneration r =
+      GenerateShownText(session_, sampler_, tokenizer_, prompt, g, builder_.format(), {});
   if (r.stats.finish == FinishReason::kCancelled) throw Interrupted();
   GenerateStats& s = acc->stats;
   if (s.prompt_tokens == 0) s.time_to_first_token = r.stats.time_to_first_token;
@@ -106,7 +108,9 @@ DocumentResult DocumentRunner::Run(const std::string& text) {
       size_t taken = 0;
       const std::string piece = FitPiece(ids, begin, &taken, /*from_end=*/false);
       begin += taken;
-      const std::string summary = PythonStrip(Once(PromptFor(piece), &result).text);
+      // With --show-thinking the output shows thinking, but the next pass reads only answers.
+      const std::string summary =
+          PythonStrip(builder_.format().WithoutThinking(Once(PromptFor(piece), &result).text));
       if (!joined.empty()) joined += "\n\n";
       joined += summary;
     }

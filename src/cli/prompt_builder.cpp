@@ -10,15 +10,20 @@ bool UseChatFormat(const Model& model, bool force_chat, bool force_raw) {
   return force_chat || (!force_raw && !model.checkpoint().chat_template.empty());
 }
 
-PromptBuilder::PromptBuilder(const Tokenizer& tokenizer, int bos_id, bool chat, std::string system)
-    : tokenizer_(tokenizer), bos_id_(bos_id), chat_(chat), system_(std::move(system)) {}
+PromptBuilder::PromptBuilder(const Tokenizer& tokenizer, int bos_id, bool chat, ChatFormat format,
+                             std::string system)
+    : tokenizer_(tokenizer),
+      bos_id_(bos_id),
+      chat_(chat),
+      format_(std::move(format)),
+      system_(std::move(system)) {}
 
 std::vector<int> PromptBuilder::Build(std::string_view user_text) const {
   if (chat_) {
     std::vector<ChatMessage> messages;
     if (!system_.empty()) messages.push_back(ChatMessage{"system", system_, {}});
     messages.push_back(ChatMessage{"user", std::string(user_text), {}});
-    return EncodeGemmaChat(tokenizer_, messages, /*add_generation_prompt=*/true);
+    return format_.Encode(tokenizer_, messages, /*add_generation_prompt=*/true);
   }
   std::vector<int> ids = {bos_id_};
   std::string text;

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <random>
 
+#include "cli/chat_format.h"
 #include "cli/terminal.h"
 
 namespace gemma::cli {
@@ -59,7 +60,10 @@ SamplingParams MakeSamplingParams(const SamplingFlags& f, const Model& model,
 
 std::vector<int> StopIds(const Model& model, const Tokenizer& tokenizer) {
   std::vector<int> ids = model.config().eos_ids;
-  for (const char* piece : {"<eos>", "<end_of_turn>"}) {
+  // A checkpoint may name only one of them (a GGUF has one eos_token_id, some HF configs only
+  // <eos>): both end an answer, whatever the prompt format.
+  const ChatFormat format(model.config().family, ThinkingFlags{});
+  for (const std::string_view piece : {std::string_view("<eos>"), format.turn_end()}) {
     const int id = tokenizer.PieceToId(piece);
     if (id >= 0 && std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
   }

@@ -32,7 +32,8 @@ void AddSamplingFlags(CLI::App& app, SamplingFlags* flags);
 SamplingParams MakeSamplingParams(const SamplingFlags& flags, const Model& model,
                                   const Tokenizer& tokenizer);
 
-// The config's eos ids plus the tokenizer's turn-end piece (<end_of_turn>), gemma-models.md §4.4.
+// The config's eos ids plus the tokenizer's <eos> and the chat format's turn-end piece
+// (<end_of_turn>, Gemma 4: <turn|>), gemma-models.md §4.4.
 std::vector<int> StopIds(const Model& model, const Tokenizer& tokenizer);
 
 // Stop ids, --stop strings, the SIGINT flag as cancel, and a prefill progress bar on a terminal.

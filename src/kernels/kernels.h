@@ -51,6 +51,12 @@ using PanelGemmFn = void (*)(const float* panel, int64_t kc, const float* x, int
                              int64_t n_tokens, int64_t n_rows, float* y, int64_t ldy,
                              bool accumulate);
 
+// Packing a panel for PanelGemmFn: each weight row's k range is dequantized to f32 (n elements,
+// whole blocks of the slot's dtype), then kPanelRows such rows (row r at rows + r * ld) are
+// transposed into the k-major panel (panel[k * kPanelRows + r] for k < kc).
+using DequantizeRowFn = void (*)(const uint8_t* src, float* dst, int64_t n);
+using PanelTransposeFn = void (*)(const float* rows, int64_t ld, int64_t kc, float* panel);
+
 // Attention over cached rows of one KV head: row j starts at kv + j * stride elements and holds
 // head_dim elements of the cache's type (F32, F16 or BF16).
 //   scores: scores[j] = sum_i q[i] * K_j[i]            for j < n_keys
@@ -60,12 +66,24 @@ using KvScoresFn = void (*)(const float* q, const void* k, int64_t stride, int64
 using KvAccumulateFn = void (*)(const float* p, const void* v, int64_t stride, int64_t n_keys,
                                 int64_t head_dim, float* out);
 
+// Element-wise transcendental ops of the forward pass. The scalar table holds the libm versions
+// in ops.cpp (std::tanh / std::exp: the oracle); SIMD tables use a polynomial exp within a few
+// f32 ulps of it (absolute error <= ~2e-7 on tanh). n may be any length, pointers unaligned.
+//   gelu_tanh_mul: out[i] = gelu_tanh(gate[i]) * up[i]; out may be gate or up (in place).
+//   soft_cap:      x[i] = cap * tanh(x[i] / cap), in place.
+//   softmax:       in place, max-subtracted; NaN anywhere makes the whole row NaN.
+using GeluTanhMulFn = void (*)(const float* gate, const float* up, int64_t n, float* out);
+using SoftCapFn = void (*)(float* x, int64_t n, float cap);
+using SoftmaxFn = void (*)(float* x, int64_t n);
+
 // The scalar panel kernel (also the oracle in tests).
 void PanelGemmScalar(const float* panel, int64_t kc, const float* x, int64_t ldx, int64_t n_tokens,
                      int64_t n_rows, float* y, int64_t ldy, bool accumulate);
+void PanelTransposeScalar(const float* rows, int64_t ld, int64_t kc, float* panel);
 
-// A kernel table variant. kAvx2Int8 is AVX2 with int8 activations for Q8_0/Q4_0 (fewer
-// instructions, llama.cpp-like accuracy); it is never picked automatically.
+// A kernel table variant. kAvx2Int8 is AVX2 with int8 activations for Q8_0/Q4_0 decode (fewer
+// instructions, llama.cpp-like accuracy) and the automatic choice on AVX2 CPUs; kAvx2 keeps
+// f32 activations everywhere (exact on the dequantized weights).
 enum class Isa { kScalar, kAvx2, kAvx2Int8, kAvx512, kNeon };
 
 struct KernelTable {
@@ -74,9 +92,15 @@ struct KernelTable {
   std::array<ActivationType, static_cast<size_t>(DType::kCount)> activation{};  // all kF32
   std::array<GemmTileFn, static_cast<size_t>(DType::kCount)> gemm_tile{};
   PanelGemmFn panel_gemm = nullptr;  // every table has one (scalar at least)
+  std::array<DequantizeRowFn, static_cast<size_t>(DType::kCount)> dequantize_row{};  // all set
+  PanelTransposeFn panel_transpose = nullptr;  // every table has one (scalar at least)
   // Indexed by the KV cache's dtype; F32, F16 and BF16 are filled in every table.
   std::array<KvScoresFn, static_cast<size_t>(DType::kCount)> kv_scores{};
   std::array<KvAccumulateFn, static_cast<size_t>(DType::kCount)> kv_accumulate{};
+  // Element-wise ops; every table has them (scalar at least).
+  GeluTanhMulFn gelu_tanh_mul = nullptr;
+  SoftCapFn soft_cap = nullptr;
+  SoftmaxFn softmax = nullptr;
 };
 
 // Scalar reference for a weight type paired with int8 activations, or null when there is none:
@@ -99,6 +123,7 @@ const KernelTable& SelectKernels(const std::string& request);
 // Per-ISA registration (src/kernels/x86, src/kernels/arm); each overrides the slots it speeds up.
 void FillScalarKernels(KernelTable* table);
 void FillScalarAttentionKernels(KernelTable* table);
+void FillScalarElementwiseKernels(KernelTable* table);  // libm versions from ops.cpp
 #if defined(GEMMA_HAVE_X86_KERNELS)
 void FillAvx2Kernels(KernelTable* table);
 void FillAvx2Int8Kernels(KernelTable* table);
@@ -106,6 +131,9 @@ void FillAvx2Int8Kernels(KernelTable* table);
 #if defined(GEMMA_HAVE_ARM_KERNELS)
 void FillNeonKernels(KernelTable* table);
 void FillNeonKQuantKernels(KernelTable* table);  // Q2_K..Q6_K x f32 (kquant_neon.cpp)
+void FillNeonPackKernels(KernelTable* table);    // panel packing for prefill (pack_neon.cpp)
+// GELU, softcap and softmax (elementwise_neon.cpp).
+void FillNeonElementwiseKernels(KernelTable* table);
 #endif
 
 }  // namespace gemma

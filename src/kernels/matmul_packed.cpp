@@ -1,6 +1,7 @@
 #include "kernels/matmul_packed.h"
 
 #include <algorithm>
+#include <cstring>
 #include <vector>
 
 #include "core/quant/dequantize.h"
@@ -8,47 +9,98 @@
 namespace gemma {
 namespace {
 
-// k-range per pass: a 256 x 16 panel slice (16 KiB) and six tokens' 256 activations (6 KiB)
-// stay in L1 while the micro-kernel runs.
+// Cache blocking (the BLIS loop order, sized for a 32 KiB L1 and a 512 KiB L2 per core):
+// - a panel slice of kKBlock x kPanelRows f32 (16 KiB) stays in L1 while every token group of
+//   the token block passes over it;
+// - the token block's activations for that k range (up to kTokenBlock x kKBlock f32, 264 KiB),
+//   copied contiguous once per call, stay in L2 while every panel of a chunk passes over them;
+//   the copy also keeps rows whose stride is a multiple of 4 KiB from sharing cache sets;
+// - the outputs of a chunk (kMaxChunkPanels x kPanelRows rows x kTokenBlock tokens, 66 KiB) stay
+//   in L2 too while the k blocks accumulate into them.
+// A token block of 264 takes a whole default prefill chunk (256 tokens) at once, so weights are
+// read from memory once per chunk. kKBlock is a multiple of every block size (32, 256), so a k
+// range starts on a block boundary.
 constexpr int64_t kKBlock = 256;
+constexpr int64_t kTokenBlock = 44 * kPanelTokens;
+constexpr int64_t kMaxChunkPanels = 4;
 
-// Dequantizes rows [r0, r0 + n_rows) of w into panel[k * kPanelRows + r]; missing rows are 0.
-void PackPanel(const TensorView& w, int64_t r0, int64_t n_rows, std::vector<float>& row,
-               std::vector<float>& panel) {
-  const int64_t n = w.row_elems();
-  row.resize(static_cast<size_t>(n));
-  panel.assign(static_cast<size_t>(n * kPanelRows), 0.f);
+// Per-thread buffers, reused across calls.
+struct PanelScratch {
+  std::vector<float> rows;   // kPanelRows dequantized row slices, row-major
+  std::vector<float> panel;  // the same, k-major: panel[k * kPanelRows + r]
+};
+
+// Dequantizes columns [k0, k0 + kc) of rows [r0, r0 + n_rows) of w into a k-major panel;
+// rows past n_rows are zero so a partial panel computes on defined values.
+void PackPanelSlice(const KernelTable& k, const TensorView& w, int64_t r0, int64_t n_rows,
+                    int64_t k0, int64_t kc, PanelScratch& s) {
+  const uint64_t offset = RowBytes(w.dtype, static_cast<uint64_t>(k0));
+  const DequantizeRowFn dequantize = k.dequantize_row[static_cast<size_t>(w.dtype)];
   for (int64_t r = 0; r < n_rows; ++r) {
-    DequantizeRow(w.dtype, w.data + static_cast<uint64_t>(r0 + r) * w.row_bytes(), row.data(), n);
-    float* dst = panel.data() + r;
-    for (int64_t k = 0; k < n; ++k) dst[k * kPanelRows] = row[static_cast<size_t>(k)];
+    const uint8_t* src = w.data + static_cast<uint64_t>(r0 + r) * w.row_bytes() + offset;
+    dequantize(src, s.rows.data() + r * kKBlock, kc);
   }
+  if (n_rows < kPanelRows) std::fill(s.rows.begin() + n_rows * kKBlock, s.rows.end(), 0.f);
+  k.panel_transpose(s.rows.data(), kKBlock, kc, s.panel.data());
 }
 
 }  // namespace
+
+uint64_t PackedMatMulScratchBytes(int64_t widest_input, int64_t max_tokens, int n_threads) {
+  const auto per_thread = static_cast<uint64_t>(2 * kPanelRows * kKBlock) * sizeof(float);
+  const auto activations =
+      static_cast<uint64_t>(std::min(kTokenBlock, max_tokens) * widest_input) * sizeof(float);
+  return static_cast<uint64_t>(n_threads) * per_thread + activations;
+}
 
 void PackedMatMul(const KernelTable& k, ThreadPool& pool, const TensorView& w, const float* x,
                   int64_t n_tokens, int64_t ldx, float* y, int64_t ldy) {
   const int64_t n_rows = w.n_rows();
   const int64_t n = w.row_elems();
   const int64_t n_panels = (n_rows + kPanelRows - 1) / kPanelRows;
+  // About four chunks of panels per thread at least, to even out uneven progress.
+  const int64_t grain = std::clamp<int64_t>(n_panels / (4 * pool.size()), 1, kMaxChunkPanels);
+  // Equal token blocks (whole micro-kernel groups): a short last block would pay a full panel
+  // packing for a fraction of the work.
+  const int64_t n_token_blocks = (n_tokens + kTokenBlock - 1) / kTokenBlock;
+  const int64_t token_block =
+      ((n_tokens + n_token_blocks - 1) / n_token_blocks + kPanelTokens - 1) / kPanelTokens *
+      kPanelTokens;
   const PanelGemmFn gemm = k.panel_gemm;
-  pool.ParallelFor(n_panels, 1, [&](int64_t p0, int64_t p1, int) {
-    thread_local std::vector<float> row, panel;
-    for (int64_t p = p0; p < p1; ++p) {
-      const int64_t r0 = p * kPanelRows;
-      const int64_t rows = std::min<int64_t>(kPanelRows, n_rows - r0);
-      PackPanel(w, r0, rows, row, panel);
-      for (int64_t k0 = 0; k0 < n; k0 += kKBlock) {
-        const int64_t kc = std::min(kKBlock, n - k0);
-        for (int64_t t = 0; t < n_tokens; t += kPanelTokens) {
-          gemm(panel.data() + k0 * kPanelRows, kc, x + t * ldx + k0, ldx,
-               std::min<int64_t>(kPanelTokens, n_tokens - t), rows, y + t * ldy + r0, ldy,
-               /*accumulate=*/k0 > 0);
+  // The caller's copy of one token block's activations, k block by k block: block kb holds
+  // [token][k] with row length kc, starting at k0 * nt.
+  thread_local std::vector<float> packed_x;
+  packed_x.resize(static_cast<size_t>(std::min(token_block, n_tokens) * n));
+  for (int64_t t0 = 0; t0 < n_tokens; t0 += token_block) {
+    const int64_t nt = std::min(token_block, n_tokens - t0);
+    float* const px = packed_x.data();
+    pool.ParallelFor(nt, 8, [&](int64_t a, int64_t b, int) {
+      for (int64_t t = a; t < b; ++t) {
+        for (int64_t k0 = 0; k0 < n; k0 += kKBlock) {
+          const int64_t kc = std::min(kKBlock, n - k0);
+          std::copy_n(x + (t0 + t) * ldx + k0, kc, px + k0 * nt + t * kc);
         }
       }
-    }
-  });
+    });
+    pool.ParallelFor(n_panels, grain, [&](int64_t p0, int64_t p1, int) {
+      thread_local PanelScratch s;
+      s.rows.resize(static_cast<size_t>(kPanelRows * kKBlock));
+      s.panel.resize(static_cast<size_t>(kKBlock * kPanelRows));
+      for (int64_t k0 = 0; k0 < n; k0 += kKBlock) {
+        const int64_t kc = std::min(kKBlock, n - k0);
+        const float* xk = px + k0 * nt;
+        for (int64_t p = p0; p < p1; ++p) {
+          const int64_t r0 = p * kPanelRows;
+          const int64_t rows = std::min<int64_t>(kPanelRows, n_rows - r0);
+          PackPanelSlice(k, w, r0, rows, k0, kc, s);
+          for (int64_t t = 0; t < nt; t += kPanelTokens) {
+            gemm(s.panel.data(), kc, xk + t * kc, kc, std::min<int64_t>(kPanelTokens, nt - t), rows,
+                 y + (t0 + t) * ldy + r0, ldy, /*accumulate=*/k0 > 0);
+          }
+        }
+      }
+    });
+  }
 }
 
 }  // namespace gemma

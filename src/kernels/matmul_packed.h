@@ -15,6 +15,11 @@ namespace gemma {
 // Below this many tokens the per-type tiles/dots win (packing costs about one token's work).
 constexpr int64_t kPackedMinTokens = 8;
 
+// Bytes of the buffers PackedMatMul keeps (thread_local, reused across calls) in a pool of
+// n_threads for products of at most max_tokens tokens with rows of at most widest_input: the
+// memory plan counts them.
+uint64_t PackedMatMulScratchBytes(int64_t widest_input, int64_t max_tokens, int n_threads);
+
 // Same contract as MatMul (ops.h).
 void PackedMatMul(const KernelTable& k, ThreadPool& pool, const TensorView& w, const float* x,
                   int64_t n_tokens, int64_t ldx, float* y, int64_t ldy);

@@ -9,13 +9,6 @@ namespace gemma {
 
 namespace {
 
-int LayerCapacity(const LayerConfig& lc, int context_length, int max_batch) {
-  if (lc.attention == AttentionType::kSliding && lc.sliding_window > 0) {
-    return std::min(context_length, lc.sliding_window + max_batch - 1);
-  }
-  return context_length;
-}
-
 size_t KvElementBytes(DType type) {
   if (type == DType::kF32) return 4;
   if (type == DType::kF16 || type == DType::kBF16) return 2;
@@ -25,14 +18,24 @@ size_t KvElementBytes(DType type) {
 
 }  // namespace
 
+int KvCache::LayerCapacity(const ModelConfig& config, int layer, int context_length,
+                           int max_batch) {
+  const LayerConfig& lc = config.layers[static_cast<size_t>(layer)];
+  if (lc.shares_kv(layer)) return 0;  // reads its source layer's rows (see kv_cache.h)
+  if (lc.attention == AttentionType::kSliding && lc.sliding_window > 0) {
+    return std::min(context_length, lc.sliding_window + max_batch - 1);
+  }
+  return context_length;
+}
+
 uint64_t KvCache::EstimateBytes(const ModelConfig& config, int context_length, int max_batch,
                                 DType type) {
   uint64_t b = 0;
   for (size_t i = 0; i < config.layers.size(); ++i) {
     const LayerConfig& lc = config.layers[i];
-    if (lc.shares_kv(static_cast<int>(i))) continue;  // reads its source layer's rows
     b += 2 * KvElementBytes(type) *
-         static_cast<uint64_t>(LayerCapacity(lc, context_length, max_batch)) *
+         static_cast<uint64_t>(
+             LayerCapacity(config, static_cast<int>(i), context_length, max_batch)) *
          static_cast<uint64_t>(lc.n_kv_heads) * static_cast<uint64_t>(lc.head_dim);
   }
   return b;
@@ -43,11 +46,11 @@ KvCache::KvCache(const ModelConfig& config, int context_length, int max_batch, D
   for (size_t i = 0; i < config.layers.size(); ++i) {
     const LayerConfig& lc = config.layers[i];
     Layer l;
-    if (lc.shares_kv(static_cast<int>(i))) {  // no rows of its own (see kv_cache.h)
+    l.capacity = LayerCapacity(config, static_cast<int>(i), context_length, max_batch);
+    if (l.capacity == 0) {  // a KV-sharing layer: no rows of its own (see kv_cache.h)
       layers_.push_back(std::move(l));
       continue;
     }
-    l.capacity = LayerCapacity(lc, context_length, max_batch);
     l.row = int64_t{lc.n_kv_heads} * lc.head_dim;
     // new[] without () leaves the pages untouched until a position is written.
     const size_t n = static_cast<size_t>(l.capacity * l.row) * element_bytes_;

@@ -44,6 +44,9 @@ class KvCache {
   }
 
   uint64_t bytes() const;
+  // Slots layer `layer` keeps for this context and prefill chunk (0 for a KV-sharing layer):
+  // the one rule the cache, its estimate and the Session's attention scratch are sized by.
+  static int LayerCapacity(const ModelConfig& config, int layer, int context_length, int max_batch);
   // What a cache for this config and context would take, without allocating it.
   static uint64_t EstimateBytes(const ModelConfig& config, int context_length, int max_batch,
                                 DType type = DType::kF32);

@@ -8,23 +8,10 @@
 #include <sstream>
 
 #include "gemma/error.h"
-#include "model/kv_cache.h"
+#include "model/session.h"
 
 namespace gemma {
 namespace {
-
-// Activations a Session keeps for a chunk of `max_batch` tokens: the residual stream, two
-// normed/projection copies, q and attention output, k and v, gate and up, and the logits row.
-uint64_t ScratchBytes(const ModelConfig& c, int max_batch) {
-  uint64_t q = 0, kv = 0, ff = 0;
-  for (const LayerConfig& l : c.layers) {
-    q = std::max<uint64_t>(q, uint64_t(l.n_heads) * uint64_t(l.head_dim));
-    kv = std::max<uint64_t>(kv, uint64_t(l.n_kv_heads) * uint64_t(l.head_dim));
-    ff = std::max<uint64_t>(ff, uint64_t(l.ff_dim));
-  }
-  const uint64_t per_token = 3 * uint64_t(c.d_model) + 2 * q + 2 * kv + 2 * ff;
-  return (per_token * uint64_t(max_batch) + uint64_t(c.vocab_size)) * sizeof(float);
-}
 
 std::optional<uint64_t> ReadMemAvailable() {
   std::ifstream in("/proc/meminfo");
@@ -53,13 +40,19 @@ std::optional<uint64_t> ReadCgroupLimit() {
 
 }  // namespace
 
-MemoryPlan PlanMemory(const Model& model, int context_length, int max_batch, DType kv_type) {
-  const ModelConfig& c = model.config();
-  const int batch = std::max(1, std::min(max_batch, context_length));
+MemoryPlan PlanMemory(const Model& model, int context_length, int max_batch, DType kv_type,
+                      int n_threads) {
+  SessionOptions options;
+  options.context_length = context_length;
+  options.max_batch = max_batch;
+  options.n_threads = n_threads;
+  options.kv_type = kv_type;
+  // Sized by the Session's own functions, so the plan is what a Session really allocates.
+  const Session::PlannedBytes session = Session::Plan(model.config(), options);
   MemoryPlan p;
   p.weight_bytes = model.checkpoint().WeightBytes();
-  p.kv_cache_bytes = KvCache::EstimateBytes(c, context_length, batch, kv_type);
-  p.scratch_bytes = ScratchBytes(c, batch);
+  p.kv_cache_bytes = session.kv_cache;
+  p.scratch_bytes = session.scratch + session.kernel_threads;
   return p;
 }
 

@@ -14,12 +14,16 @@ namespace gemma {
 struct MemoryPlan {
   uint64_t weight_bytes = 0;    // tensor bytes the forward pass reads (mapped or owned)
   uint64_t kv_cache_bytes = 0;  // K and V for the context (sliding layers: their window only)
-  uint64_t scratch_bytes = 0;   // activations of one prefill chunk, logits
+  // Every buffer a Session owns besides the KV cache (Session::Plan: exactly what
+  // Session::scratch_bytes() reports), plus the matmul kernels' per-thread buffers (estimated).
+  uint64_t scratch_bytes = 0;
   uint64_t total() const { return weight_bytes + kv_cache_bytes + scratch_bytes; }
 };
 
+// What a Session with these options costs; n_threads 0 means hardware concurrency, as in
+// SessionOptions.
 MemoryPlan PlanMemory(const Model& model, int context_length, int max_batch,
-                      DType kv_type = DType::kF32);
+                      DType kv_type = DType::kF32, int n_threads = 0);
 
 // Bytes this process may still use: MemAvailable from /proc/meminfo, lowered to the cgroup
 // limit when one is set; the environment variable GEMMA_MEMORY_LIMIT (bytes, or with a K/M/G

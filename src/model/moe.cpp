@@ -76,7 +76,7 @@ void MoeForward(const KernelTable& kernels, ThreadPool& pool, const ModelConfig&
              2 * I);
     }
     for (int64_t j = 0; j < m; ++j) {
-      GeluTanhMul(&s.gate_up[j * 2 * I], &s.gate_up[j * 2 * I + I], I, &s.act[j * I]);
+      kernels.gelu_tanh_mul(&s.gate_up[j * 2 * I], &s.gate_up[j * 2 * I + I], I, &s.act[j * I]);
     }
     s.out_rows.resize(static_cast<size_t>(m * d));
     MatMul(kernels, pool, OuterSlice(L.exp_down, e), s.act.data(), m, I, s.out_rows.data(), d);

@@ -29,9 +29,11 @@ struct ExpertChoice {
 std::vector<ExpertChoice> RouteExperts(const float* logits, int n_experts, int top_k,
                                        const float* per_expert_scale);
 
-// Scratch reused across calls (sized on first use).
+// Scratch reused across calls. MoeForward resizes each buffer to the chunk it runs; a Session
+// allocates them for max_batch tokens up front (SessionScratch), so those resizes never
+// allocate and the memory plan counts them.
 struct MoeScratch {
-  std::vector<float> router_in, logits, xe, gathered, gate_up, up, act, out_rows;
+  std::vector<float> router_in, logits, xe, gathered, gate_up, act, out_rows;
 };
 
 // out[t] = expert branch of h[t] for n tokens (rows d apart), before post_ffw_norm_2.

@@ -37,7 +37,7 @@ void PerLayerBranch(const KernelTable& kernels, ThreadPool& pool, const ModelCon
   const int64_t d = c.d_model, P = c.per_layer_input_dim, LP = P * c.n_layers;
   MatMul(kernels, pool, L.ple_gate, in, n, d, gate, P);
   for (int t = 0; t < n; ++t) {
-    GeluTanhMul(gate + t * P, ple + t * LP + layer * P, P, gate + t * P);
+    kernels.gelu_tanh_mul(gate + t * P, ple + t * LP + layer * P, P, gate + t * P);
   }
   MatMul(kernels, pool, L.ple_proj, gate, n, P, out, d);
   for (int t = 0; t < n; ++t)

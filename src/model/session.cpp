@@ -10,6 +10,7 @@
 #include "kernels/ops.h"
 #include "model/altup.h"
 #include "model/gate_sparsity.h"
+#include "model/moe.h"
 #include "model/per_layer_embeddings.h"
 
 namespace gemma {
@@ -24,6 +25,11 @@ int ResolveContext(const ModelConfig& c, int requested) {
   if (requested < 0) Fail(ErrorKind::kUsage, "context size must be positive");
   if (requested == 0) return std::min(c.context_length, SessionOptions::kDefaultContextCap);
   return requested;
+}
+
+// Prefill chunk: at least one token, at most the context.
+int ResolveBatch(int requested, int context_length) {
+  return std::max(1, std::min(requested, context_length));
 }
 
 void AddRows(float* x, const float* y, int64_t n) {
@@ -44,47 +50,20 @@ Session::Session(std::shared_ptr<const Model> model, const SessionOptions& optio
     : model_(std::move(model)),
       kernels_(SelectKernels(options.isa)),
       context_length_(ResolveContext(model_->config(), options.context_length)),
-      max_batch_(std::max(1, std::min(options.max_batch, context_length_))),
+      max_batch_(ResolveBatch(options.max_batch, context_length_)),
       pool_(ResolveThreads(options.n_threads)),
-      cache_(model_->config(), context_length_, max_batch_, options.kv_type) {
-  const ModelConfig& c = model_->config();
-  int64_t q_max = 0, kv_max = 0, ff_max = 0, keys_max = 0;
-  for (const LayerConfig& l : c.layers) {
-    q_max = std::max<int64_t>(q_max, int64_t{l.n_heads} * l.head_dim);
-    kv_max = std::max<int64_t>(kv_max, int64_t{l.n_kv_heads} * l.head_dim);
-    ff_max = std::max<int64_t>(ff_max, l.ff_dim);
-    inv_freq_.push_back(LayerInverseFrequencies(l));
-  }
-  for (int i = 0; i < c.n_layers; ++i) keys_max = std::max<int64_t>(keys_max, cache_.capacity(i));
-  const auto B = static_cast<size_t>(max_batch_);
-  const auto d = static_cast<size_t>(c.d_model);
-  x_.resize(B * d);
-  normed_.resize(B * d);
-  proj_.resize(B * d);
-  q_.resize(B * static_cast<size_t>(q_max));
-  attn_.resize(B * static_cast<size_t>(q_max));
-  k_.resize(B * static_cast<size_t>(kv_max));
-  v_.resize(B * static_cast<size_t>(kv_max));
-  gate_.resize(B * static_cast<size_t>(ff_max));
-  up_.resize(B * static_cast<size_t>(ff_max));
-  if (c.altup_streams > 1) {
-    streams_.resize(static_cast<size_t>(c.altup_streams) * B * d);
-    pred_.resize(static_cast<size_t>(c.altup_streams) * B * d);
-  }
-  if (c.laurel_rank > 0) {
-    laurel_mid_.resize(B * static_cast<size_t>(c.laurel_rank));
-    laurel_.resize(B * d);
-  }
-  if (c.per_layer_input_dim > 0) {
-    const size_t lp = static_cast<size_t>(c.per_layer_input_dim) * static_cast<size_t>(c.n_layers);
-    ple_.resize(B * lp);
-    ple_proj_.resize(B * lp);
-    ple_gate_.resize(B * static_cast<size_t>(c.per_layer_input_dim));
-  }
-  if (c.n_experts > 0) moe_out_.resize(B * d);
-  scores_.assign(static_cast<size_t>(pool_.size()),
-                 std::vector<float>(static_cast<size_t>(keys_max)));
-  last_logits_.assign(static_cast<size_t>(c.vocab_size), 0.f);
+      cache_(model_->config(), context_length_, max_batch_, options.kv_type),
+      scratch_(model_->config(), context_length_, max_batch_, pool_.size()) {}
+
+Session::PlannedBytes Session::Plan(const ModelConfig& config, const SessionOptions& options) {
+  const int context_length = ResolveContext(config, options.context_length);
+  const int max_batch = ResolveBatch(options.max_batch, context_length);
+  const int n_threads = ResolveThreads(options.n_threads);
+  PlannedBytes b;
+  b.kv_cache = KvCache::EstimateBytes(config, context_length, max_batch, options.kv_type);
+  b.scratch = SessionScratch::PlannedBytes(config, context_length, max_batch, n_threads);
+  b.kernel_threads = KernelThreadScratchBytes(config, max_batch, n_threads);
+  return b;
 }
 
 void Session::Rewind(int position) {
@@ -132,20 +111,20 @@ void Session::ForwardChunk(const int* tokens, int n, float* all_logits) {
 
   // Token embeddings, scaled (gemma-models.md §2.1).
   for (int t = 0; t < n; ++t) {
-    float* xt = x_.data() + t * d;
+    float* xt = scratch_.x.data() + t * d;
     DequantizeRow(w.token_embd.dtype, w.token_embd.row(tokens[t]), xt, d);
     for (int64_t i = 0; i < d; ++i) xt[i] *= w.embed_scale;
   }
   if (c.per_layer_input_dim > 0) {
-    ComputePerLayerInputs(kernels_, pool_, c, w, tokens, x_.data(), n, ple_proj_.data(),
-                          ple_.data());
+    ComputePerLayerInputs(kernels_, pool_, c, w, tokens, scratch_.x.data(), n,
+                          scratch_.ple_proj.data(), scratch_.ple.data());
   }
   const bool altup = c.altup_streams > 1;
   if (altup) AltupBegin(n);
 
   for (int l = 0; l < c.n_layers; ++l) {
     const LayerWeights& L = w.layers[static_cast<size_t>(l)];
-    if (altup) AltupPredictLayer(l, n);  // x_ = the active stream's prediction
+    if (altup) AltupPredictLayer(l, n);  // x = the active stream's prediction
 
     AttentionBlock(l, n);
     FeedForwardBlock(l, n);
@@ -154,13 +133,13 @@ void Session::ForwardChunk(const int* tokens, int n, float* all_logits) {
       AltupCorrectLayer(l, n);
     } else {
       if (c.per_layer_input_dim > 0) {
-        PerLayerBranch(kernels_, pool_, c, L, l, x_.data(), ple_.data(), n, ple_gate_.data(),
-                       proj_.data());
-        AddRows(x_.data(), proj_.data(), n * d);
+        PerLayerBranch(kernels_, pool_, c, L, l, scratch_.x.data(), scratch_.ple.data(), n,
+                       scratch_.ple_gate.data(), scratch_.proj.data());
+        AddRows(scratch_.x.data(), scratch_.proj.data(), n * d);
       }
       // Gemma 4: the learned scalar multiplies the whole residual stream.
       if (c.layer_scalar) {
-        for (int64_t i = 0; i < n * d; ++i) x_[static_cast<size_t>(i)] *= L.layer_scalar;
+        for (int64_t i = 0; i < n * d; ++i) scratch_.x[static_cast<size_t>(i)] *= L.layer_scalar;
       }
     }
   }
@@ -169,19 +148,20 @@ void Session::ForwardChunk(const int* tokens, int n, float* all_logits) {
   // Final norm and tied output projection, for every row when asked, else the last only.
   const int first = all_logits ? 0 : n - 1;
   for (int t = first; t < n; ++t)
-    RmsNorm(&x_[t * d], w.output_norm.data(), eps, d, &normed_[t * d]);
+    RmsNorm(&scratch_.x[t * d], w.output_norm.data(), eps, d, &scratch_.normed[t * d]);
   const int64_t V = c.vocab_size;
-  float* out = all_logits ? all_logits : last_logits_.data();
-  MatMul(kernels_, pool_, w.token_embd, &normed_[first * d], n - first, d, out, V);
+  float* out = all_logits ? all_logits : scratch_.last_logits.data();
+  MatMul(kernels_, pool_, w.token_embd, &scratch_.normed[first * d], n - first, d, out, V);
   for (int t = first; t < n; ++t) {
-    float* row = all_logits ? all_logits + t * V : last_logits_.data();
-    if (c.final_softcap > 0) SoftCap(row, V, c.final_softcap);
+    float* row = all_logits ? all_logits + t * V : scratch_.last_logits.data();
+    if (c.final_softcap > 0) kernels_.soft_cap(row, V, c.final_softcap);
   }
-  if (all_logits) std::memcpy(last_logits_.data(), all_logits + (n - 1) * V, sizeof(float) * V);
+  if (all_logits)
+    std::memcpy(scratch_.last_logits.data(), all_logits + (n - 1) * V, sizeof(float) * V);
   position_ += n;
 }
 
-// x_ += post_norm(W_o attention(norm(x_))), plus (Gemma 3n) the LAuReL branch of norm(x_).
+// x += post_norm(W_o attention(norm(x))), plus (Gemma 3n) the LAuReL branch of norm(x).
 void Session::AttentionBlock(int l, int n) {
   const ModelConfig& c = model_->config();
   const LayerConfig& lc = c.layers[static_cast<size_t>(l)];
@@ -192,61 +172,66 @@ void Session::AttentionBlock(int l, int n) {
   const int64_t q_dim = lc.n_heads * hd, kv_dim = lc.n_kv_heads * hd;
   const bool own_kv = !lc.shares_kv(l);
 
-  for (int t = 0; t < n; ++t) RmsNorm(&x_[t * d], L.attn_norm.data(), eps, d, &normed_[t * d]);
+  for (int t = 0; t < n; ++t)
+    RmsNorm(&scratch_.x[t * d], L.attn_norm.data(), eps, d, &scratch_.normed[t * d]);
   if (c.laurel_rank > 0) {
     // lau = x + post_norm(W_R W_L x) on the normed input (gemma-models.md §2.5).
     const int64_t r = c.laurel_rank;
-    MatMul(kernels_, pool_, L.laurel_l, normed_.data(), n, d, laurel_mid_.data(), r);
-    MatMul(kernels_, pool_, L.laurel_r, laurel_mid_.data(), n, r, laurel_.data(), d);
+    MatMul(kernels_, pool_, L.laurel_l, scratch_.normed.data(), n, d, scratch_.laurel_mid.data(),
+           r);
+    MatMul(kernels_, pool_, L.laurel_r, scratch_.laurel_mid.data(), n, r, scratch_.laurel.data(),
+           d);
     for (int t = 0; t < n; ++t) {
-      float* lt = &laurel_[t * d];
+      float* lt = &scratch_.laurel[t * d];
       RmsNorm(lt, L.laurel_post_norm.data(), eps, d, lt);
-      AddRows(lt, &normed_[t * d], d);
+      AddRows(lt, &scratch_.normed[t * d], d);
     }
   }
-  MatMul(kernels_, pool_, L.wq, normed_.data(), n, d, q_.data(), q_dim);
+  MatMul(kernels_, pool_, L.wq, scratch_.normed.data(), n, d, scratch_.q.data(), q_dim);
   if (own_kv) {
-    MatMul(kernels_, pool_, L.wk, normed_.data(), n, d, k_.data(), kv_dim);
+    MatMul(kernels_, pool_, L.wk, scratch_.normed.data(), n, d, scratch_.k.data(), kv_dim);
     // K=V layers: V is the raw K projection, before k-norm and RoPE.
     if (lc.has_v_proj) {
-      MatMul(kernels_, pool_, L.wv, normed_.data(), n, d, v_.data(), kv_dim);
+      MatMul(kernels_, pool_, L.wv, scratch_.normed.data(), n, d, scratch_.v.data(), kv_dim);
     } else {
-      std::memcpy(v_.data(), k_.data(), sizeof(float) * static_cast<size_t>(n * kv_dim));
+      std::memcpy(scratch_.v.data(), scratch_.k.data(),
+                  sizeof(float) * static_cast<size_t>(n * kv_dim));
     }
   }
-  const float* inv_freq = inv_freq_[static_cast<size_t>(l)].data();
+  const float* inv_freq = scratch_.rope_inv_freq(l);
   for (int t = 0; t < n; ++t) {
     const float pos = static_cast<float>(position_ + t);
     for (int h = 0; h < lc.n_heads; ++h) {
-      float* qh = &q_[t * q_dim + h * hd];
+      float* qh = &scratch_.q[t * q_dim + h * hd];
       if (c.qk_norm) RmsNorm(qh, L.q_norm.data(), eps, hd, qh);
       ApplyRope(qh, hd, pos, inv_freq);
       for (int64_t i = 0; i < hd; ++i) qh[i] *= c.query_scale;
     }
     if (!own_kv) continue;  // reads the source layer's cache rows
     for (int h = 0; h < lc.n_kv_heads; ++h) {
-      float* kh = &k_[t * kv_dim + h * hd];
+      float* kh = &scratch_.k[t * kv_dim + h * hd];
       if (c.qk_norm) RmsNorm(kh, L.k_norm.data(), eps, hd, kh);
       ApplyRope(kh, hd, pos, inv_freq);
-      if (c.v_norm) RmsNormNoGain(&v_[t * kv_dim + h * hd], eps, hd, &v_[t * kv_dim + h * hd]);
+      if (c.v_norm)
+        RmsNormNoGain(&scratch_.v[t * kv_dim + h * hd], eps, hd, &scratch_.v[t * kv_dim + h * hd]);
     }
-    cache_.Store(l, position_ + t, &k_[t * kv_dim], &v_[t * kv_dim]);
+    cache_.Store(l, position_ + t, &scratch_.k[t * kv_dim], &scratch_.v[t * kv_dim]);
   }
   Attention(l, n);
-  MatMul(kernels_, pool_, L.wo, attn_.data(), n, q_dim, proj_.data(), d);
+  MatMul(kernels_, pool_, L.wo, scratch_.attn.data(), n, q_dim, scratch_.proj.data(), d);
   for (int t = 0; t < n; ++t) {
-    float* pt = &proj_[t * d];
+    float* pt = &scratch_.proj[t * d];
     if (c.post_norms) RmsNorm(pt, L.post_attn_norm.data(), eps, d, pt);
-    float* xt = &x_[t * d];
+    float* xt = &scratch_.x[t * d];
     AddRows(xt, pt, d);
     if (c.laurel_rank > 0) {
       const float s = 1.f / std::sqrt(2.f);
-      for (int64_t i = 0; i < d; ++i) xt[i] = (xt[i] + laurel_[t * d + i]) * s;
+      for (int64_t i = 0; i < d; ++i) xt[i] = (xt[i] + scratch_.laurel[t * d + i]) * s;
     }
   }
 }
 
-// x_ += post_norm(GeGLU(norm(x_))); with MoE the dense branch and the expert branch are normed
+// x += post_norm(GeGLU(norm(x))); with MoE the dense branch and the expert branch are normed
 // separately and summed before the post-FFN norm (golden README, Known deviations 11).
 void Session::FeedForwardBlock(int l, int n) {
   const ModelConfig& c = model_->config();
@@ -255,43 +240,46 @@ void Session::FeedForwardBlock(int l, int n) {
   const int64_t d = c.d_model;
   const float eps = c.rms_norm_eps;
   const int64_t ff = lc.ff_dim;
-  for (int t = 0; t < n; ++t) RmsNorm(&x_[t * d], L.ffn_norm.data(), eps, d, &normed_[t * d]);
-  MatMul(kernels_, pool_, L.w_gate, normed_.data(), n, d, gate_.data(), ff);
-  MatMul(kernels_, pool_, L.w_up, normed_.data(), n, d, up_.data(), ff);
+  for (int t = 0; t < n; ++t)
+    RmsNorm(&scratch_.x[t * d], L.ffn_norm.data(), eps, d, &scratch_.normed[t * d]);
+  MatMul(kernels_, pool_, L.w_gate, scratch_.normed.data(), n, d, scratch_.gate.data(), ff);
+  MatMul(kernels_, pool_, L.w_up, scratch_.normed.data(), n, d, scratch_.up.data(), ff);
   if (lc.gate_sparsity_std_mul != 0.f) {
-    for (int t = 0; t < n; ++t) GaussianTopK(&gate_[t * ff], ff, lc.gate_sparsity_std_mul);
+    for (int t = 0; t < n; ++t) GaussianTopK(&scratch_.gate[t * ff], ff, lc.gate_sparsity_std_mul);
   }
-  GeluTanhMul(gate_.data(), up_.data(), n * ff, gate_.data());
-  MatMul(kernels_, pool_, L.w_down, gate_.data(), n, ff, proj_.data(), d);
+  kernels_.gelu_tanh_mul(scratch_.gate.data(), scratch_.up.data(), n * ff, scratch_.gate.data());
+  MatMul(kernels_, pool_, L.w_down, scratch_.gate.data(), n, ff, scratch_.proj.data(), d);
   if (c.n_experts > 0) {
-    MoeForward(kernels_, pool_, c, L, x_.data(), n, moe_out_.data(), moe_);
+    MoeForward(kernels_, pool_, c, L, scratch_.x.data(), n, scratch_.moe_out.data(), scratch_.moe);
     for (int t = 0; t < n; ++t) {
-      float* pt = &proj_[t * d];
-      float* mt = &moe_out_[t * d];
+      float* pt = &scratch_.proj[t * d];
+      float* mt = &scratch_.moe_out[t * d];
       RmsNorm(pt, L.post_ffn_norm_1.data(), eps, d, pt);
       RmsNorm(mt, L.post_ffn_norm_2.data(), eps, d, mt);
       AddRows(pt, mt, d);
     }
   }
   for (int t = 0; t < n; ++t) {
-    float* pt = &proj_[t * d];
+    float* pt = &scratch_.proj[t * d];
     if (c.post_norms) RmsNorm(pt, L.post_ffn_norm.data(), eps, d, pt);
-    AddRows(&x_[t * d], pt, d);
+    AddRows(&scratch_.x[t * d], pt, d);
   }
 }
 
-// AltUp (gemma-models.md §2.5 steps 3-5). Streams live in streams_ (stream s of token t at
-// (s * max_batch + t) * d); stream 0 is the embedding, the others projections of it rescaled
+// AltUp (gemma-models.md §2.5 steps 3-5). Streams live in scratch_.altup_streams (stream s of token
+// t at (s * max_batch + t) * d); stream 0 is the embedding, the others projections of it rescaled
 // to its magnitude.
 void Session::AltupBegin(int n) {
   const ModelConfig& c = model_->config();
   const ModelWeights& w = model_->weights();
   const int64_t d = c.d_model, B = max_batch_;
-  std::memcpy(streams_.data(), x_.data(), sizeof(float) * static_cast<size_t>(n * d));
+  std::memcpy(scratch_.altup_streams.data(), scratch_.x.data(),
+              sizeof(float) * static_cast<size_t>(n * d));
   for (int s = 1; s < c.altup_streams; ++s) {
-    float* dst = &streams_[s * B * d];
-    MatMul(kernels_, pool_, w.altup_proj[static_cast<size_t>(s - 1)], x_.data(), n, d, dst, d);
-    for (int t = 0; t < n; ++t) RescaleToRms(dst + t * d, d, RootMeanSquare(&x_[t * d], d));
+    float* dst = &scratch_.altup_streams[s * B * d];
+    MatMul(kernels_, pool_, w.altup_proj[static_cast<size_t>(s - 1)], scratch_.x.data(), n, d, dst,
+           d);
+    for (int t = 0; t < n; ++t) RescaleToRms(dst + t * d, d, RootMeanSquare(&scratch_.x[t * d], d));
   }
 }
 
@@ -305,17 +293,17 @@ void Session::AltupPredictLayer(int l, int n) {
   std::vector<float> modalities(static_cast<size_t>(S));
   for (int t = 0; t < n; ++t) {
     for (int s = 0; s < S; ++s) {
-      in[static_cast<size_t>(s)] = &streams_[(s * B + t) * d];
-      out[static_cast<size_t>(s)] = &pred_[(s * B + t) * d];
+      in[static_cast<size_t>(s)] = &scratch_.altup_streams[(s * B + t) * d];
+      out[static_cast<size_t>(s)] = &scratch_.altup_pred[(s * B + t) * d];
     }
     AltupModalities(in[static_cast<size_t>(c.altup_active)], d, L.altup_router_norm.data(),
                     L.altup_router.data(), S, c.rms_norm_eps, modalities.data());
     AltupPredict(in.data(), S, d, modalities.data(), L.altup_predict_coef.data(), out.data());
-    std::memcpy(&x_[t * d], out[static_cast<size_t>(c.altup_active)], sizeof(float) * d);
+    std::memcpy(&scratch_.x[t * d], out[static_cast<size_t>(c.altup_active)], sizeof(float) * d);
   }
 }
 
-// Correct every stream with the layer output in x_, then add the per-layer input branch (fed
+// Correct every stream with the layer output in x, then add the per-layer input branch (fed
 // with the corrected active stream times correct_output_scale) to streams 1..S-1, as HF does.
 void Session::AltupCorrectLayer(int l, int n) {
   const ModelConfig& c = model_->config();
@@ -327,49 +315,51 @@ void Session::AltupCorrectLayer(int l, int n) {
   std::vector<float> modalities(static_cast<size_t>(S));
   for (int t = 0; t < n; ++t) {
     for (int s = 0; s < S; ++s) {
-      pred[static_cast<size_t>(s)] = &pred_[(s * B + t) * d];
-      out[static_cast<size_t>(s)] = &streams_[(s * B + t) * d];
+      pred[static_cast<size_t>(s)] = &scratch_.altup_pred[(s * B + t) * d];
+      out[static_cast<size_t>(s)] = &scratch_.altup_streams[(s * B + t) * d];
     }
-    const float* y = &x_[t * d];
+    const float* y = &scratch_.x[t * d];
     AltupModalities(y, d, L.altup_router_norm.data(), L.altup_router.data(), S, c.rms_norm_eps,
                     modalities.data());
     AltupCorrect(pred.data(), S, c.altup_active, d, y, modalities.data(),
                  L.altup_correct_coef.data(), out.data());
   }
   if (c.per_layer_input_dim <= 0) return;
-  // normed_ is free here: it holds the PLE branch input.
+  // normed is free here: it holds the PLE branch input.
   for (int t = 0; t < n; ++t) {
-    const float* a = &streams_[(c.altup_active * B + t) * d];
-    float* dst = &normed_[t * d];
+    const float* a = &scratch_.altup_streams[(c.altup_active * B + t) * d];
+    float* dst = &scratch_.normed[t * d];
     for (int64_t i = 0; i < d; ++i) {
       dst[i] = c.altup_correct_scale ? a[i] * L.altup_correct_scale[static_cast<size_t>(i)] : a[i];
     }
   }
-  PerLayerBranch(kernels_, pool_, c, L, l, normed_.data(), ple_.data(), n, ple_gate_.data(),
-                 proj_.data());
+  PerLayerBranch(kernels_, pool_, c, L, l, scratch_.normed.data(), scratch_.ple.data(), n,
+                 scratch_.ple_gate.data(), scratch_.proj.data());
   for (int s = 1; s < S; ++s) {
-    for (int t = 0; t < n; ++t) AddRows(&streams_[(s * B + t) * d], &proj_[t * d], d);
+    for (int t = 0; t < n; ++t)
+      AddRows(&scratch_.altup_streams[(s * B + t) * d], &scratch_.proj[t * d], d);
   }
 }
 
-// Streams 1..S-1 projected back and rescaled to stream 0's magnitude; x_ = mean of all S.
+// Streams 1..S-1 projected back and rescaled to stream 0's magnitude; x = mean of all S.
 void Session::AltupEnd(int n) {
   const ModelConfig& c = model_->config();
   const ModelWeights& w = model_->weights();
   const int S = c.altup_streams;
   const int64_t d = c.d_model, B = max_batch_;
-  std::memcpy(x_.data(), streams_.data(), sizeof(float) * static_cast<size_t>(n * d));
+  std::memcpy(scratch_.x.data(), scratch_.altup_streams.data(),
+              sizeof(float) * static_cast<size_t>(n * d));
   for (int s = 1; s < S; ++s) {
-    MatMul(kernels_, pool_, w.altup_unembd_proj[static_cast<size_t>(s - 1)], &streams_[s * B * d],
-           n, d, proj_.data(), d);
+    MatMul(kernels_, pool_, w.altup_unembd_proj[static_cast<size_t>(s - 1)],
+           &scratch_.altup_streams[s * B * d], n, d, scratch_.proj.data(), d);
     for (int t = 0; t < n; ++t) {
-      float* pt = &proj_[t * d];
-      RescaleToRms(pt, d, RootMeanSquare(&streams_[t * d], d));
-      AddRows(&x_[t * d], pt, d);
+      float* pt = &scratch_.proj[t * d];
+      RescaleToRms(pt, d, RootMeanSquare(&scratch_.altup_streams[t * d], d));
+      AddRows(&scratch_.x[t * d], pt, d);
     }
   }
   const float inv = 1.f / static_cast<float>(S);
-  for (int64_t i = 0; i < n * d; ++i) x_[static_cast<size_t>(i)] *= inv;
+  for (int64_t i = 0; i < n * d; ++i) scratch_.x[static_cast<size_t>(i)] *= inv;
 }
 
 // softmax(q.k + mask) . V per query token and head; GQA maps query head h to KV head
@@ -401,21 +391,21 @@ void Session::Attention(int layer, int n) {
     }
   };
   pool_.ParallelFor(int64_t{n} * lc.n_heads, 1, [&](int64_t b, int64_t e, int thread) {
-    float* scores = scores_[static_cast<size_t>(thread)].data();
+    float* scores = scratch_.scores(thread);
     for (int64_t job = b; job < e; ++job) {
       const int t = static_cast<int>(job / lc.n_heads);
       const int h = static_cast<int>(job % lc.n_heads);
       const int kvh = h / group;
       const int p = position_ + t;
       const int start = window > 0 ? std::max(0, p - window + 1) : 0;
-      const float* q = &q_[t * q_dim + h * hd];
+      const float* q = &scratch_.q[t * q_dim + h * hd];
       const int n_keys = p - start + 1;
       for_each_run(start, n_keys, kvh, true, [&](const uint8_t* rows, int j, int run) {
         scores_fn(q, rows, row, run, hd, scores + j);
       });
-      if (c.attn_softcap > 0) SoftCap(scores, n_keys, c.attn_softcap);
-      Softmax(scores, n_keys);
-      float* out = &attn_[t * q_dim + h * hd];
+      if (c.attn_softcap > 0) kernels_.soft_cap(scores, n_keys, c.attn_softcap);
+      kernels_.softmax(scores, n_keys);
+      float* out = &scratch_.attn[t * q_dim + h * hd];
       std::fill(out, out + hd, 0.f);
       for_each_run(start, n_keys, kvh, false, [&](const uint8_t* rows, int j, int run) {
         accumulate_fn(scores + j, rows, row, run, hd, out);

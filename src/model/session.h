@@ -11,7 +11,7 @@
 #include "kernels/thread_pool.h"
 #include "model/kv_cache.h"
 #include "model/model.h"
-#include "model/moe.h"
+#include "model/session_scratch.h"
 
 namespace gemma {
 
@@ -43,7 +43,7 @@ class Session {
     Forward(tokens.data(), static_cast<int>(tokens.size()), all_logits);
   }
 
-  const std::vector<float>& logits() const { return last_logits_; }
+  const std::vector<float>& logits() const { return scratch_.last_logits; }
   int position() const { return position_; }
   int context_length() const { return context_length_; }
   // Forget every token after `position` (0 clears the conversation).
@@ -53,6 +53,18 @@ class Session {
   const KernelTable& kernels() const { return kernels_; }
   int n_threads() const { return pool_.size(); }
   uint64_t kv_cache_bytes() const { return cache_.bytes(); }
+  // Bytes of every scratch buffer this Session owns (SessionScratch), from their capacities.
+  uint64_t scratch_bytes() const { return scratch_.allocated_bytes(); }
+
+  // What a Session with these options allocates, computed without allocating: the options are
+  // resolved as the constructor resolves them and sized by the functions it allocates with, so
+  // the memory plan's figures are the real Session's.
+  struct PlannedBytes {
+    uint64_t kv_cache = 0;        // == kv_cache_bytes() of the Session
+    uint64_t scratch = 0;         // == scratch_bytes() of the Session
+    uint64_t kernel_threads = 0;  // kernels' thread_local buffers in its threads (estimate)
+  };
+  static PlannedBytes Plan(const ModelConfig& config, const SessionOptions& options);
 
  private:
   void ForwardChunk(const int* tokens, int n, float* all_logits);
@@ -72,17 +84,7 @@ class Session {
   KvCache cache_;
   int position_ = 0;
 
-  // Scratch, sized for max_batch tokens and the widest layer. x_ is the residual stream (with
-  // AltUp: the active stream's prediction, then the layer output).
-  std::vector<float> x_, normed_, q_, k_, v_, attn_, proj_, gate_, up_;
-  std::vector<float> streams_, pred_;             // AltUp: S streams of max_batch x d each
-  std::vector<float> laurel_mid_, laurel_;        // LAuReL: rank-wide and d-wide rows
-  std::vector<float> ple_, ple_proj_, ple_gate_;  // per-layer inputs [B][L][P] and scratch
-  std::vector<float> moe_out_;
-  MoeScratch moe_;
-  std::vector<std::vector<float>> scores_;    // per thread
-  std::vector<std::vector<float>> inv_freq_;  // per layer
-  std::vector<float> last_logits_;
+  SessionScratch scratch_;  // activations of one prefill chunk, RoPE tables, logits
 };
 
 }  // namespace gemma

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/quant/quantize.h"
+#include "formats/gguf_tensor_types.h"
 #include "formats/hf_config.h"
 #include "gemma/error.h"
 
@@ -160,12 +161,14 @@ std::string SyntheticConfigJson(const std::string& name) {
          ", \"eos_token_id\": [1, 106], \"bos_token_id\": 2}";
 }
 
-Checkpoint MakeSyntheticCheckpoint(const std::string& name, DType type, uint64_t seed) {
+Checkpoint MakeSyntheticCheckpoint(const std::string& name, const QuantPreset& preset,
+                                   uint64_t seed) {
   const std::string json = SyntheticConfigJson(name);
   HfConfig hf = ParseHfConfig(json, "synthetic:" + name);
-  if (!HasQuantizer(type)) {
+  const DType type = preset.dtype;
+  if (!preset.supported || !HasQuantizer(type)) {
     Fail(ErrorKind::kUnsupported,
-         "synthetic models cannot be built in " + std::string(DTypeName(type)) + " yet");
+         "synthetic models cannot be built in " + std::string(preset.name) + " yet");
   }
   Checkpoint ck;
   ck.path = "synthetic:" + name;
@@ -249,6 +252,20 @@ Checkpoint MakeSyntheticCheckpoint(const std::string& name, DType type, uint64_t
         norm(p + n + ".weight", d);
       }
     }
+  }
+  // Each matrix takes the type llama-quantize would give it for this preset (token_embd as the
+  // tied output matrix, _M/_S mixtures, row-size fallbacks), so the model matches the GGUF file
+  // `gemma quantize --synthetic` writes and llama.cpp runs.
+  for (Pending& t : pending) {
+    if (t.type != type) continue;  // norms and the small tables listed as f32 stay f32
+    TensorView shape_only;
+    shape_only.dtype = DType::kF32;
+    shape_only.n_dims = static_cast<int>(t.shape.size());
+    for (int d = 0; d < shape_only.n_dims; ++d) {
+      shape_only.shape[static_cast<size_t>(d)] = t.shape[static_cast<size_t>(d)];
+    }
+    t.type = ExportTensorType(t.name, shape_only, preset, c.n_layers);
+    if (!HasQuantizer(t.type)) t.type = type;
   }
   uint64_t total = 0;
   std::vector<uint64_t> offsets;

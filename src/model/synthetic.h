@@ -10,6 +10,7 @@
 
 #include "core/dtype.h"
 #include "formats/checkpoint.h"
+#include "formats/gguf_tensor_types.h"
 
 namespace gemma {
 
@@ -20,8 +21,11 @@ std::vector<std::string> SyntheticModelNames();
 // The config.json text of a known real config; throws Error(kUsage) for unknown names.
 std::string SyntheticConfigJson(const std::string& name);
 
-// Builds the checkpoint in memory: matrices of `weight_type`, norms f32, deterministic from
-// `seed`. Values are small random numbers (valid, finite blocks for quantized types).
-Checkpoint MakeSyntheticCheckpoint(const std::string& name, DType weight_type, uint64_t seed = 1);
+// Builds the checkpoint in memory, deterministic from `seed`: each matrix in the type
+// llama-quantize gives it under `preset` (ExportTensorType: e.g. q4_0 keeps token_embd in Q8_0
+// when its rows are not a multiple of 256), norms f32. Values are small random numbers (valid,
+// finite blocks for quantized types).
+Checkpoint MakeSyntheticCheckpoint(const std::string& name, const QuantPreset& preset,
+                                   uint64_t seed = 1);
 
 }  // namespace gemma

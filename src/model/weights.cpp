@@ -262,4 +262,21 @@ ModelWeights BindWeights(const Checkpoint& ck, ModelConfig* config) {
   return w;
 }
 
+uint64_t DecodeReadBytes(const ModelWeights& w, const ModelConfig& c, uint64_t total_bytes) {
+  uint64_t unread = 0;
+  if (w.per_layer_token_embd.data != nullptr) {
+    unread += w.per_layer_token_embd.n_bytes - w.per_layer_token_embd.row_bytes();
+  }
+  if (c.n_experts > 0) {
+    for (const LayerWeights& l : w.layers) {
+      for (const TensorView* t : {&l.exp_gate_up, &l.exp_gate, &l.exp_up, &l.exp_down}) {
+        if (t->data == nullptr) continue;
+        unread += t->n_bytes / static_cast<uint64_t>(c.n_experts) *
+                  static_cast<uint64_t>(c.n_experts - c.n_experts_used);
+      }
+    }
+  }
+  return total_bytes > unread ? total_bytes - unread : 0;
+}
+
 }  // namespace gemma

@@ -62,6 +62,11 @@ struct ModelWeights {
 // per-layer fields contradict each other (e.g. a KV-sharing layer unlike its source).
 ModelWeights BindWeights(const Checkpoint& checkpoint, ModelConfig* config);
 
+// Weight bytes one decode step reads from `total_bytes` of weights: all of them except the
+// per-layer token table (one row per token) and the experts a token does not route to (a
+// mixture-of-experts layer reads n_experts_used of n_experts). The basis of decode bandwidth.
+uint64_t DecodeReadBytes(const ModelWeights& w, const ModelConfig& c, uint64_t total_bytes);
+
 // The 2-D slice `index` of a 3-D tensor [N, rows, cols] (a view into the same bytes), and
 // `n_rows` rows starting at `row0` of a 2-D tensor. Neither copies.
 TensorView OuterSlice(const TensorView& t, int64_t index);

@@ -7,30 +7,13 @@
 #include <cstring>
 
 #include "core/dtype.h"
+#include "kernels/arm/neon_common.h"
 #include "kernels/kernels.h"
 
 namespace gemma {
 namespace {
 
-struct WidenF32 {
-  using T = float;
-  static float32x4_t Load(const float* p) { return vld1q_f32(p); }
-  static float Scalar(const float* p) { return *p; }
-};
-struct WidenBF16 {
-  using T = uint16_t;
-  static float32x4_t Load(const uint16_t* p) {
-    return vreinterpretq_f32_u32(vshll_n_u16(vld1_u16(p), 16));
-  }
-  static float Scalar(const uint16_t* p) { return BF16ToF32(*p); }
-};
-struct WidenF16 {
-  using T = uint16_t;
-  static float32x4_t Load(const uint16_t* p) {
-    return vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(p)));
-  }
-  static float Scalar(const uint16_t* p) { return F16ToF32(*p); }
-};
+using namespace neon;
 
 template <typename W>
 void DotRowsFloat(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const void* xv, int64_t n,
@@ -53,31 +36,6 @@ void DotRowsFloat(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const vo
     y[r] = sum;
   }
 }
-
-inline float BlockScale(const uint8_t* block) {
-  uint16_t h;
-  std::memcpy(&h, block, 2);
-  return F16ToF32(h);
-}
-
-// The 32 signed quants of a block as two int8x16 vectors (elements 0-15, 16-31).
-struct BlockQ8_0 {
-  static constexpr int kBytes = 34;
-  static void Quants(const uint8_t* b, int8x16_t q[2]) {
-    q[0] = vld1q_s8(reinterpret_cast<const int8_t*>(b + 2));
-    q[1] = vld1q_s8(reinterpret_cast<const int8_t*>(b + 18));
-  }
-};
-struct BlockQ4_0 {
-  static constexpr int kBytes = 18;
-  // Low nibbles are elements 0-15, high nibbles 16-31; values q - 8.
-  static void Quants(const uint8_t* b, int8x16_t q[2]) {
-    const uint8x16_t packed = vld1q_u8(b + 2);
-    const int8x16_t eight = vdupq_n_s8(8);
-    q[0] = vsubq_s8(vreinterpretq_s8_u8(vandq_u8(packed, vdupq_n_u8(0x0F))), eight);
-    q[1] = vsubq_s8(vreinterpretq_s8_u8(vshrq_n_u8(packed, 4)), eight);
-  }
-};
 
 // sum_i q[i] * x[i] over 16 quants, added to acc (q widened exactly to f32).
 inline float32x4_t Dot16(int8x16_t q, const float* x, float32x4_t acc) {
@@ -223,7 +181,9 @@ void FillNeonKernels(KernelTable* table) {
   SetSlot<&DotRowsQuant<BlockQ8_0>>(table, DType::kQ8_0);
   SetSlot<&DotRowsQuant<BlockQ4_0>>(table, DType::kQ4_0);
   FillNeonKQuantKernels(table);
+  FillNeonElementwiseKernels(table);
   table->panel_gemm = &PanelGemmNeon;
+  FillNeonPackKernels(table);
   SetKvSlots<WidenF32>(table, DType::kF32);
   SetKvSlots<WidenF16>(table, DType::kF16);
   SetKvSlots<WidenBF16>(table, DType::kBF16);

@@ -26,8 +26,8 @@ void QuantizeActivationsQ8(const float* x, ActBlockQ8* y, int64_t n) {
 
 namespace {
 
-void DotRowsQ8_0Q8(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const void* xv,
-                   int64_t n, float* y) {
+void DotRowsQ8_0Q8(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const void* xv, int64_t n,
+                   float* y) {
   const auto* x = static_cast<const ActBlockQ8*>(xv);
   for (int64_t r = 0; r < n_rows; ++r) {
     const uint8_t* row = w + static_cast<uint64_t>(r) * row_bytes;
@@ -43,8 +43,8 @@ void DotRowsQ8_0Q8(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const v
   }
 }
 
-void DotRowsQ4_0Q8(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const void* xv,
-                   int64_t n, float* y) {
+void DotRowsQ4_0Q8(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const void* xv, int64_t n,
+                   float* y) {
   const auto* x = static_cast<const ActBlockQ8*>(xv);
   for (int64_t r = 0; r < n_rows; ++r) {
     const uint8_t* row = w + static_cast<uint64_t>(r) * row_bytes;
@@ -67,9 +67,12 @@ void DotRowsQ4_0Q8(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const v
 
 DotRowsFn ReferenceDotQ8(DType weights) {
   switch (weights) {
-    case DType::kQ8_0: return &DotRowsQ8_0Q8;
-    case DType::kQ4_0: return &DotRowsQ4_0Q8;
-    default: return nullptr;
+    case DType::kQ8_0:
+      return &DotRowsQ8_0Q8;
+    case DType::kQ4_0:
+      return &DotRowsQ4_0Q8;
+    default:
+      return nullptr;
   }
 }
 

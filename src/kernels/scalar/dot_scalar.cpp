@@ -41,9 +41,15 @@ void DotRowsDequant(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const 
   }
 }
 
+template <DType kType>
+void DequantizeRowOf(const uint8_t* src, float* dst, int64_t n) {
+  DequantizeRow(kType, src, dst, n);
+}
+
 template <size_t... I>
 void FillDequantSlots(KernelTable* t, std::index_sequence<I...>) {
   ((t->dot_rows[I] = &DotRowsDequant<static_cast<DType>(I)>), ...);
+  ((t->dequantize_row[I] = &DequantizeRowOf<static_cast<DType>(I)>), ...);
 }
 
 }  // namespace
@@ -53,7 +59,9 @@ void FillScalarKernels(KernelTable* table) {
   FillDequantSlots(table, std::make_index_sequence<static_cast<size_t>(DType::kCount)>());
   table->dot_rows[static_cast<size_t>(DType::kF32)] = &DotRowsF32;
   table->panel_gemm = &PanelGemmScalar;
+  table->panel_transpose = &PanelTransposeScalar;
   FillScalarAttentionKernels(table);
+  FillScalarElementwiseKernels(table);
 }
 
 }  // namespace gemma

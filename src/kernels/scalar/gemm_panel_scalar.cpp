@@ -14,4 +14,10 @@ void PanelGemmScalar(const float* panel, int64_t kc, const float* x, int64_t ldx
   }
 }
 
+void PanelTransposeScalar(const float* rows, int64_t ld, int64_t kc, float* panel) {
+  for (int64_t k = 0; k < kc; ++k) {
+    for (int64_t r = 0; r < kPanelRows; ++r) panel[k * kPanelRows + r] = rows[r * ld + k];
+  }
+}
+
 }  // namespace gemma

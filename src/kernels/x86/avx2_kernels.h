@@ -7,13 +7,17 @@ namespace gemma {
 
 // Q8_0/Q4_0 x f32 activations, exact (the default AVX2 table).
 void FillAvx2QuantF32Kernels(KernelTable* table);
-// Q8_0/Q4_0 x int8 activations (the opt-in "avx2-int8" table): dots and prefill tiles.
+// Q8_0/Q4_0 x int8 activations (the "avx2-int8" table, picked by default): dots and prefill tiles.
 void FillAvx2QuantInt8Kernels(KernelTable* table);
 void FillAvx2KQuantKernels(KernelTable* table);  // Q2_K..Q6_K x f32, exact (kquant_f32_avx2.cpp)
 
 // The f32 panel GEMM used for prefill of every weight type.
 void FillAvx2PanelKernels(KernelTable* table);
+// Row dequantizers and the panel transpose that feed it (dequant_avx2.cpp).
+void FillAvx2PackKernels(KernelTable* table);
 // Attention over an F32/F16/BF16 KV cache.
 void FillAvx2AttentionKernels(KernelTable* table);
+// GELU(tanh) x up, softcap and softmax with a polynomial exp (elementwise_avx2.cpp).
+void FillAvx2ElementwiseKernels(KernelTable* table);
 
 }  // namespace gemma

@@ -81,7 +81,9 @@ void FillAvx2Kernels(KernelTable* table) {
   FillAvx2QuantF32Kernels(table);
   FillAvx2KQuantKernels(table);
   FillAvx2PanelKernels(table);
+  FillAvx2PackKernels(table);
   FillAvx2AttentionKernels(table);
+  FillAvx2ElementwiseKernels(table);
 }
 
 void FillAvx2Int8Kernels(KernelTable* table) {

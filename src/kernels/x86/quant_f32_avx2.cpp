@@ -1,7 +1,7 @@
 // AVX2 kernels for Q8_0 / Q4_0 weights against f32 activations: each block's quants are widened
 // to f32 and multiplied exactly, so results equal f32 math on the dequantized weights (the
-// scalar oracle) up to summation order. The default for quantized weights: more exact than
-// quantizing activations to 8 bits, at a similar speed on AVX2.
+// scalar oracle) up to summation order. The "avx2" table (--isa avx2): more exact than 8-bit
+// activations, about half their decode speed since the widening is compute-bound.
 #include "kernels/x86/avx2_common.h"
 #include "kernels/x86/avx2_kernels.h"
 
