@@ -13,21 +13,33 @@ namespace gemma::neon {
 struct WidenF32 {
   using T = float;
   static float32x4_t Load(const float* p) { return vld1q_f32(p); }
-  static float Scalar(const float* p) { return *p; }
+  static float Scalar(const float* p) {
+    float v;
+    std::memcpy(&v, p, sizeof v);  // rows may sit at any byte address
+    return v;
+  }
 };
 struct WidenBF16 {
   using T = uint16_t;
   static float32x4_t Load(const uint16_t* p) {
     return vreinterpretq_f32_u32(vshll_n_u16(vld1_u16(p), 16));
   }
-  static float Scalar(const uint16_t* p) { return BF16ToF32(*p); }
+  static float Scalar(const uint16_t* p) {
+    uint16_t h;
+    std::memcpy(&h, p, sizeof h);
+    return BF16ToF32(h);
+  }
 };
 struct WidenF16 {
   using T = uint16_t;
   static float32x4_t Load(const uint16_t* p) {
     return vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(p)));
   }
-  static float Scalar(const uint16_t* p) { return F16ToF32(*p); }
+  static float Scalar(const uint16_t* p) {
+    uint16_t h;
+    std::memcpy(&h, p, sizeof h);
+    return F16ToF32(h);
+  }
 };
 
 inline float BlockScale(const uint8_t* block) {

@@ -31,7 +31,11 @@ inline float LoadF16(const uint8_t* p) {
 struct WidenF32 {
   using T = float;
   static __m256 Load(const float* p) { return _mm256_loadu_ps(p); }
-  static float Scalar(const float* p) { return *p; }
+  static float Scalar(const float* p) {
+    float v;
+    std::memcpy(&v, p, sizeof v);  // rows may sit at any byte address
+    return v;
+  }
 };
 struct WidenBF16 {
   using T = uint16_t;
@@ -39,14 +43,22 @@ struct WidenBF16 {
     const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
     return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
   }
-  static float Scalar(const uint16_t* p) { return BF16ToF32(*p); }
+  static float Scalar(const uint16_t* p) {
+    uint16_t h;
+    std::memcpy(&h, p, sizeof h);
+    return BF16ToF32(h);
+  }
 };
 struct WidenF16 {
   using T = uint16_t;
   static __m256 Load(const uint16_t* p) {
     return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
   }
-  static float Scalar(const uint16_t* p) { return F16ToF32(*p); }
+  static float Scalar(const uint16_t* p) {
+    uint16_t h;
+    std::memcpy(&h, p, sizeof h);
+    return F16ToF32(h);
+  }
 };
 
 // Block formats of 32 weights with an f16 scale first: the quants as 32 signed bytes.
@@ -90,10 +102,18 @@ void TileOverTokens(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const 
       for (int t = 0; t < nt; ++t) ys[t] = y + (t0 + t) * ldy + r;
       const uint8_t* row = w + static_cast<uint64_t>(r) * row_bytes;
       switch (nt) {
-        case 1: RowTokens::template Run<1>(row, xs, n, ys); break;
-        case 2: RowTokens::template Run<2>(row, xs, n, ys); break;
-        case 3: RowTokens::template Run<3>(row, xs, n, ys); break;
-        default: RowTokens::template Run<4>(row, xs, n, ys); break;
+        case 1:
+          RowTokens::template Run<1>(row, xs, n, ys);
+          break;
+        case 2:
+          RowTokens::template Run<2>(row, xs, n, ys);
+          break;
+        case 3:
+          RowTokens::template Run<3>(row, xs, n, ys);
+          break;
+        default:
+          RowTokens::template Run<4>(row, xs, n, ys);
+          break;
       }
     }
   }
