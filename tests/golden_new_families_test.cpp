@@ -125,12 +125,12 @@ TEST_P(GoldenNewFamilies, LogitsAndGreedyMatchReference) {
     return;
   }
 
-  // No dequantized reference (gemma4-like, gemma3n-like), or the opt-in int8-activation kernels:
-  // only stock llama.cpp on the same file is there, which also quantizes activations to 8 bits
-  // and tabulates GELU in fp16 (and for Gemma 3n uses the n-1 std). case.json gives the mean-abs
-  // bound for this comparison (quantized_engine_vs_llamacpp_q: the mean shift quantization itself
-  // causes; quantized_engine_like_ggml_vs_llamacpp_q where it exists); a wrong block layout or
-  // scale moves logits by whole units. Argmax is compared only where llama.cpp's top-2 margin
+  // No dequantized reference (gemma4-like, gemma3n-like), or the int8-activation kernels (the AVX2
+  // default): only stock llama.cpp on the same file is there, which also quantizes activations to 8
+  // bits and tabulates GELU in fp16 (and for Gemma 3n uses the n-1 std). case.json gives the
+  // mean-abs bound for this comparison (quantized_engine_vs_llamacpp_q: the mean shift quantization
+  // itself causes; quantized_engine_like_ggml_vs_llamacpp_q where it exists); a wrong block layout
+  // or scale moves logits by whole units. Argmax is compared only where llama.cpp's top-2 margin
   // exceeds 1.0, beyond the activation-quantization noise.
   const std::vector<float> ref = test::ReadF32File(c.dir + "/llamacpp-" + p.source + ".f32");
   const Diff d = Compare(logits, ref);
