@@ -504,6 +504,14 @@ const std::vector<Case>& Catalogue() {
             kIo,
             "model-00002-of-00002.safetensors: shard listed in model.safetensors.index.json is "
             "missing");
+    // Found by fuzzing: a name the OS refuses to look up (over NAME_MAX) escaped as a
+    // std::filesystem exception instead of a one-line error.
+    rejects("index_shard_name_too_long", ShardedHf([](const std::string&, json& index) {
+              std::string name(5000, 'x');
+              name.append(".safetensors");  // append, not +: GCC 12 warns falsely on the latter
+              index["weight_map"]["model.norm.weight"] = name;
+            }),
+            kIo, "shard listed in model.safetensors.index.json is missing");
     rejects("index_shard_path_escapes", ShardedHf([](const std::string&, json& index) {
               index["weight_map"]["model.norm.weight"] = "../model-00001-of-00002.safetensors";
             }),

@@ -17,6 +17,13 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
+// fs::exists without exceptions: a path the OS cannot look up (too long, say) does not exist
+// for our purposes, and must not escape as a std::filesystem exception (found by fuzzing).
+bool Exists(const fs::path& p) {
+  std::error_code ec;
+  return fs::exists(p, ec);
+}
+
 std::string ReadTextFile(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
   if (!in) Fail(ErrorKind::kIo, p.string() + ": cannot open");
@@ -48,7 +55,7 @@ std::string StripPrefix(const std::string& name) {
 
 std::vector<std::string> ShardFiles(const fs::path& dir) {
   const fs::path index = dir / "model.safetensors.index.json";
-  if (fs::exists(index)) {
+  if (Exists(index)) {
     json j;
     try {
       j = json::parse(ReadTextFile(index));
@@ -71,7 +78,7 @@ std::vector<std::string> ShardFiles(const fs::path& dir) {
     std::vector<std::string> out;
     for (const std::string& s : shards) {
       const fs::path p = dir / s;
-      if (!fs::exists(p)) {
+      if (!Exists(p)) {
         Fail(ErrorKind::kIo,
              p.string() + ": shard listed in model.safetensors.index.json is missing");
       }
@@ -80,7 +87,7 @@ std::vector<std::string> ShardFiles(const fs::path& dir) {
     return out;
   }
   const fs::path single = dir / "model.safetensors";
-  if (fs::exists(single)) return {single.string()};
+  if (Exists(single)) return {single.string()};
   Fail(ErrorKind::kIo, dir.string() + ": no model.safetensors or model.safetensors.index.json");
 }
 
@@ -191,7 +198,7 @@ std::string CanonicalTensorName(ModelFamily family, const std::string& name) {
 Checkpoint OpenHfCheckpoint(const std::string& dir_arg) {
   const fs::path dir(dir_arg);
   const fs::path config_path = dir / "config.json";
-  if (!fs::exists(config_path)) {
+  if (!Exists(config_path)) {
     Fail(ErrorKind::kIo, config_path.string() + ": missing (not a Hugging Face model directory)");
   }
   HfConfig hf = ParseHfConfig(ReadTextFile(config_path), config_path.string());
@@ -224,20 +231,20 @@ Checkpoint OpenHfCheckpoint(const std::string& dir_arg) {
   }
   ReconcileGlobalKvHeads(&ck);
 
-  if (fs::exists(dir / "tokenizer.model")) {
+  if (Exists(dir / "tokenizer.model")) {
     ck.tokenizer.spm_model_path = (dir / "tokenizer.model").string();
-  } else if (fs::exists(dir / "tokenizer.json")) {
+  } else if (Exists(dir / "tokenizer.json")) {
     ck.tokenizer.hf_tokenizer_json_path = (dir / "tokenizer.json").string();
   }
 
   const fs::path gen = dir / "generation_config.json";
-  if (fs::exists(gen)) {
+  if (Exists(gen)) {
     ParseHfGenerationConfig(ReadTextFile(gen), gen.string(), &ck.generation, &ck.config.eos_ids);
   }
   const fs::path tok_cfg = dir / "tokenizer_config.json";
-  if (fs::exists(dir / "chat_template.jinja")) {
+  if (Exists(dir / "chat_template.jinja")) {
     ck.chat_template = ReadTextFile(dir / "chat_template.jinja");
-  } else if (fs::exists(tok_cfg)) {
+  } else if (Exists(tok_cfg)) {
     try {
       const json j = json::parse(ReadTextFile(tok_cfg));
       if (j.is_object() && j.contains("chat_template") && j.at("chat_template").is_string()) {
