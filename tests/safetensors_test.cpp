@@ -12,6 +12,7 @@
 #include "gemma/error.h"
 #include "model/model.h"
 #include "model/session.h"
+#include "model/synthetic.h"
 #include "test_util.h"
 
 namespace gemma {
@@ -186,6 +187,21 @@ std::string CopyGoldenHf(const std::string& name) {
     fs::permissions(e.path(), fs::perms::owner_write, fs::perm_options::add);
   }
   return dst;
+}
+
+// Found by the hf_config fuzzer: a Gemma 4 rope_type that is not a string escaped as a
+// nlohmann type_error. Any key of a wrong JSON type must be a one-line format error.
+TEST(HfConfig, WrongJsonTypesDeepInsideAreFormatErrors) {
+  nlohmann::json j = nlohmann::json::parse(SyntheticConfigJson("gemma4-e2b"));
+  nlohmann::json& text = j.contains("text_config") ? j["text_config"] : j;
+  text["rope_parameters"] = {{"full_attention", {{"rope_type", 5}}}};
+  try {
+    ParseHfConfig(j.dump(), "config.json");
+    FAIL() << "accepted a numeric rope_type";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kFormat);
+    EXPECT_NE(std::string(e.what()).find("config.json"), std::string::npos) << e.what();
+  }
 }
 
 TEST(HfCheckpoint, ShardedCheckpointGivesTheSameLogits) {

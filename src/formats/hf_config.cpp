@@ -228,7 +228,9 @@ std::vector<float> SparsityMultipliers(const Keys& k, int n_layers) {
 
 }  // namespace
 
-HfConfig ParseHfConfig(const std::string& json_text, const std::string& path) {
+namespace {
+
+HfConfig ParseHfConfigJson(const std::string& json_text, const std::string& path) {
   const json root = ParseJson(json_text, path);
   if (!root.is_object()) Fail(ErrorKind::kFormat, path + ": not a JSON object");
   HfConfig out;
@@ -381,6 +383,18 @@ HfConfig ParseHfConfig(const std::string& json_text, const std::string& path) {
   if (root.contains("eos_token_id")) AppendIds(root.at("eos_token_id"), &c.eos_ids);
   if (c.eos_ids.empty()) c.eos_ids.push_back(1);
   return out;
+}
+
+}  // namespace
+
+HfConfig ParseHfConfig(const std::string& json_text, const std::string& path) {
+  // A key of an unexpected JSON type that a check above missed still becomes a one-line format
+  // error, not a nlohmann exception (the hf_config fuzzer found a numeric rope_type).
+  try {
+    return ParseHfConfigJson(json_text, path);
+  } catch (const json::exception& e) {
+    Fail(ErrorKind::kFormat, path + ": unexpected value (" + e.what() + ")");
+  }
 }
 
 void ParseHfGenerationConfig(const std::string& json_text, const std::string& path,
