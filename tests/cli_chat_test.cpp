@@ -36,20 +36,6 @@ std::vector<std::string> Lines(const std::string& s) {
   return out;
 }
 
-// The prompt sizes of each turn from the timing lines on stderr.
-std::vector<int> PromptTokens(const std::string& err) {
-  std::vector<int> n;
-  const std::string key = "prompt: ";
-  for (size_t at = err.find(key); at != std::string::npos; at = err.find(key, at + 1)) {
-    size_t end = at + key.size();
-    while (end < err.size() && std::isdigit(static_cast<unsigned char>(err[end]))) ++end;
-    if (end > at + key.size() && err.compare(end, 7, " tokens") == 0) {
-      n.push_back(std::stoi(err.substr(at + key.size(), end - at - key.size())));
-    }
-  }
-  return n;
-}
-
 TEST(CliChat, ScriptedStdinGivesOneAnswerPerLineAndNothingElse) {
   GEMMA_REQUIRE_TESTDATA();
   const test::CliResult r = RunCli(Chat("-n 6"), "hello there\n\nwhat now\n");
@@ -69,7 +55,7 @@ TEST(CliChat, EachTurnFeedsOnlyItsOwnTokens) {
   GEMMA_REQUIRE_TESTDATA();
   const test::CliResult r = RunCli(Chat("-n 5 --system 'Be brief.'"), "hello there\nwhat now\n");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  const std::vector<int> sizes = PromptTokens(r.err);
+  const std::vector<int> sizes = test::PromptTokens(r.err);
   ASSERT_EQ(sizes.size(), 2u) << r.err;
   auto model = Model::Load(ModelDir());
   const Tokenizer tok = Tokenizer::Load(model->checkpoint().tokenizer);

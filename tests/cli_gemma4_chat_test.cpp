@@ -279,20 +279,6 @@ std::string Flags(const std::string& dir) {
   return "-m '" + dir + "' --temp 0 ";
 }
 
-// The prompt sizes of each turn from the timing lines on stderr.
-std::vector<int> PromptTokens(const std::string& err) {
-  std::vector<int> n;
-  const std::string key = "prompt: ";
-  for (size_t at = err.find(key); at != std::string::npos; at = err.find(key, at + 1)) {
-    size_t end = at + key.size();
-    while (end < err.size() && std::isdigit(static_cast<unsigned char>(err[end]))) ++end;
-    if (end > at + key.size() && err.compare(end, 7, " tokens") == 0) {
-      n.push_back(std::stoi(err.substr(at + key.size(), end - at - key.size())));
-    }
-  }
-  return n;
-}
-
 TEST(CliGemma4Chat, RunUsesTheGemma4ChatFormat) {
   GEMMA_REQUIRE_TESTDATA();
   const std::string dir = MakeTinyGemma4Dir();
@@ -326,7 +312,7 @@ TEST(CliGemma4Chat, ChatFeedsOnlyEachTurnsTokens) {
   const test::CliResult r =
       RunCli("chat " + Flags(dir) + "-n 5 --system 'Be brief.'", "hello there\nwhat now\n");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  const std::vector<int> sizes = PromptTokens(r.err);
+  const std::vector<int> sizes = test::PromptTokens(r.err);
   ASSERT_EQ(sizes.size(), 2u) << r.err;
   auto model = Model::Load(dir);
   const Tokenizer tok = Tokenizer::Load(model->checkpoint().tokenizer);

@@ -2,6 +2,7 @@
 
 #include <sys/wait.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -41,8 +42,8 @@ std::vector<float> ReadF32File(const std::string& path) {
 std::string MakeTempDir(const std::string& name) {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
   std::string dir = std::string(GEMMA_TEST_TMP_DIR) + "/" +
-                    (info ? std::string(info->test_suite_name()) + "." + info->name() : "t") +
-                    "." + name;
+                    (info ? std::string(info->test_suite_name()) + "." + info->name() : "t") + "." +
+                    name;
   for (char& c : dir) {
     if (c == '*') c = '_';
   }
@@ -63,6 +64,19 @@ CliResult RunCli(const std::string& args, const std::string& stdin_text) {
   r.out = ReadFileBytes(out);
   r.err = ReadFileBytes(err);
   return r;
+}
+
+std::vector<int> PromptTokens(const std::string& err) {
+  std::vector<int> n;
+  const std::string key = "prompt: ";
+  for (size_t at = err.find(key); at != std::string::npos; at = err.find(key, at + 1)) {
+    size_t end = at + key.size();
+    while (end < err.size() && std::isdigit(static_cast<unsigned char>(err[end]))) ++end;
+    if (end > at + key.size() && err.compare(end, 7, " tokens") == 0) {
+      n.push_back(std::stoi(err.substr(at + key.size(), end - at - key.size())));
+    }
+  }
+  return n;
 }
 
 }  // namespace gemma::test

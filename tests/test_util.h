@@ -13,13 +13,13 @@ namespace gemma::test {
 std::string TestDataDir();
 
 // Skips the current test with a loud message when ../shared/testdata is absent.
-#define GEMMA_REQUIRE_TESTDATA()                                                          \
-  do {                                                                                    \
-    if (::gemma::test::TestDataDir().empty()) {                                           \
-      GTEST_SKIP() << "\n*** SKIPPED: shared test data not found (expected beside the "   \
-                      "project as ../shared/testdata). Golden and tokenizer tests did "   \
-                      "NOT run. ***";                                                     \
-    }                                                                                     \
+#define GEMMA_REQUIRE_TESTDATA()                                                        \
+  do {                                                                                  \
+    if (::gemma::test::TestDataDir().empty()) {                                         \
+      GTEST_SKIP() << "\n*** SKIPPED: shared test data not found (expected beside the " \
+                      "project as ../shared/testdata). Golden and tokenizer tests did " \
+                      "NOT run. ***";                                                   \
+    }                                                                                   \
   } while (0)
 
 std::vector<float> ReadF32File(const std::string& path);
@@ -37,5 +37,8 @@ struct CliResult {
 // Runs the built `gemma` binary with `args` (shell-quoted by the caller as needed) and optional
 // stdin text.
 CliResult RunCli(const std::string& args, const std::string& stdin_text = "");
+
+// The prompt sizes of each turn, read from the "prompt: N tokens" timing lines on stderr.
+std::vector<int> PromptTokens(const std::string& err);
 
 }  // namespace gemma::test
