@@ -28,8 +28,16 @@ void MatMul(const KernelTable& k, ThreadPool& pool, const TensorView& w, const f
     xa = x_q8.data();
     x_stride_bytes = blocks * static_cast<int64_t>(sizeof(ActBlockQ8));
   }
-  // Blocks of rows small enough to stay in L2 while every token of the batch passes over them.
-  const int64_t block = std::clamp<int64_t>((64 << 10) / std::max<uint64_t>(1, row_bytes), 4, 256);
+  // Several tokens: blocks of rows small enough to stay in L2 while every token of the batch
+  // passes over them. One token: longer runs for the DRAM stream, but at least ~8 per thread
+  // so the threads finish together.
+  const uint64_t weight_bytes = row_bytes * static_cast<uint64_t>(n_rows);
+  const uint64_t block_bytes =
+      n_tokens > 1 ? uint64_t{64} << 10
+                   : std::clamp<uint64_t>(weight_bytes / (8 * static_cast<uint64_t>(pool.size())),
+                                          uint64_t{64} << 10, uint64_t{1} << 20);
+  const int64_t block =
+      std::max<int64_t>(4, static_cast<int64_t>(block_bytes / std::max<uint64_t>(1, row_bytes)));
   const int64_t n_blocks = (n_rows + block - 1) / block;
   const GemmTileFn gemm = n_tokens > 1 ? k.gemm_tile[static_cast<size_t>(w.dtype)] : nullptr;
   pool.ParallelFor(n_blocks, 1, [&](int64_t b0, int64_t b1, int) {

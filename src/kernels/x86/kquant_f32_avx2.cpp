@@ -71,6 +71,7 @@ struct KernelQ4K {
     const __m256i low4 = Set(0x0F);
     for (int64_t b = 0; b < nb; ++b) {
       const uint8_t* blk = row + b * kBytes;
+      PrefetchAhead<kBytes>(blk);
       const float* xb = x + 256 * b;
       const __m128i sm = UnpackScaleMin8(blk + 4);
       alignas(32) float sc[8];
@@ -107,6 +108,7 @@ struct KernelQ5K {
     const __m256i low4 = Set(0x0F), one = Set(1), two = Set(2);
     for (int64_t b = 0; b < nb; ++b) {
       const uint8_t* blk = row + b * kBytes;
+      PrefetchAhead<kBytes>(blk);
       const float* xb = x + 256 * b;
       const __m128i sm = UnpackScaleMin8(blk + 4);
       alignas(32) float sc[8];
@@ -150,6 +152,7 @@ struct KernelQ6K {
     const __m256i low4 = Set(0x0F), bits45 = Set(0x30), off = Set(32);
     for (int64_t b = 0; b < nb; ++b) {
       const uint8_t* blk = row + b * kBytes;
+      PrefetchAhead<kBytes>(blk);
       const __m128i s8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 192));
       const __m256 d = _mm256_set1_ps(LoadF16(blk + 208));
       alignas(32) float sc[16];
@@ -200,6 +203,7 @@ struct KernelQ2K {
     const __m256i three = Set(3);
     for (int64_t b = 0; b < nb; ++b) {
       const uint8_t* blk = row + b * kBytes;
+      PrefetchAhead<kBytes>(blk);
       const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk));
       const __m128i nib = _mm_set1_epi8(0x0F);
       alignas(32) float sc[16];
@@ -242,6 +246,7 @@ struct KernelQ3K {
     const __m256i three = Set(3), four = Set(4);
     for (int64_t b = 0; b < nb; ++b) {
       const uint8_t* blk = row + b * kBytes;
+      PrefetchAhead<kBytes>(blk);
       const __m128i s8 = _mm_sub_epi8(UnpackScalesQ3K(blk + 96), _mm_set1_epi8(32));
       const __m256 d = _mm256_set1_ps(LoadF16(blk + 108));
       alignas(32) float sc[16];

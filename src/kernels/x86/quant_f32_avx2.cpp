@@ -43,6 +43,7 @@ void DotRows(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const void* x
     for (; b + 2 <= nb; b += 2) {
       const uint8_t* b0 = row + b * B::kBytes;
       const uint8_t* b1 = b0 + B::kBytes;
+      PrefetchAhead<2 * B::kBytes>(b0);
       __m256 w0[4], w1[4];
       Widen<B>(b0, w0);
       Widen<B>(b1, w1);
