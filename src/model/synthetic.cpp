@@ -6,6 +6,7 @@
 #include <memory>
 #include <vector>
 
+#include "core/large_buffer.h"
 #include "core/quant/quantize.h"
 #include "formats/gguf_tensor_types.h"
 #include "formats/hf_config.h"
@@ -280,8 +281,10 @@ Checkpoint MakeSyntheticCheckpoint(const std::string& name, const QuantPreset& p
     offsets.push_back(total);
     total += (bytes + 63) / 64 * 64;
   }
-  auto storage = std::shared_ptr<uint8_t[]>(new uint8_t[total + 64]);
-  uint8_t* base = storage.get() + (64 - reinterpret_cast<uintptr_t>(storage.get()) % 64) % 64;
+  // Huge pages, as a mapped model file gets (see large_buffer.h): the benchmark streams these
+  // weights the way it would stream the file.
+  std::shared_ptr<uint8_t[]> storage = AllocateLargeBuffer(total);
+  uint8_t* base = storage.get();
   for (size_t i = 0; i < pending.size(); ++i) {
     const Pending& t = pending[i];
     TensorView v;
