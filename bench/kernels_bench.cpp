@@ -4,10 +4,12 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <memory>
 #include <random>
 #include <vector>
 
 #include "core/dtype.h"
+#include "core/large_buffer.h"
 #include "core/quant/quantize.h"
 #include "kernels/kernels.h"
 #include "kernels/ops.h"
@@ -16,27 +18,30 @@
 namespace gemma {
 namespace {
 
+// Weights in the same kind of memory as a synthetic model's (huge pages where available).
 struct Weights {
-  std::vector<uint8_t> bytes;
+  std::shared_ptr<uint8_t[]> storage;
+  uint64_t size = 0;
   TensorView view;
 };
 
 Weights MakeWeights(DType t, int64_t rows, int64_t cols) {
   Weights w;
   const uint64_t row_bytes = RowBytes(t, static_cast<uint64_t>(cols));
-  w.bytes.resize(row_bytes * static_cast<uint64_t>(rows));
+  w.size = row_bytes * static_cast<uint64_t>(rows);
+  w.storage = AllocateLargeBuffer(w.size);
   std::mt19937 rng(1);
   std::normal_distribution<float> nd(0.f, 0.05f);
   std::vector<float> row(static_cast<size_t>(cols));
   for (int64_t r = 0; r < rows; ++r) {
     for (float& v : row) v = nd(rng);
-    QuantizeRow(t, row.data(), w.bytes.data() + r * row_bytes, cols);
+    QuantizeRow(t, row.data(), w.storage.get() + r * row_bytes, cols);
   }
   w.view.dtype = t;
   w.view.n_dims = 2;
   w.view.shape = {rows, cols, 0, 0};
-  w.view.data = w.bytes.data();
-  w.view.n_bytes = w.bytes.size();
+  w.view.data = w.storage.get();
+  w.view.n_bytes = w.size;
   return w;
 }
 
@@ -68,7 +73,7 @@ void BM_MatMul(benchmark::State& state) {
   }
   state.SetLabel(std::string(DTypeName(t)) + "/" + IsaName(isa));
   state.counters["weights_GBps"] = benchmark::Counter(
-      static_cast<double>(w.bytes.size()) * state.iterations(), benchmark::Counter::kIsRate);
+      static_cast<double>(w.size) * state.iterations(), benchmark::Counter::kIsRate);
   state.counters["MACs"] = benchmark::Counter(
       static_cast<double>(rows * cols * tokens) * state.iterations(), benchmark::Counter::kIsRate);
 }

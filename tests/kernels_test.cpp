@@ -383,6 +383,21 @@ TEST_P(KernelVsScalar, PackedMatMulMatchesDequantizedProduct) {
       std::vector<float> y(static_cast<size_t>(tokens * rows));
       ThreadPool pool(3);
       MatMul(KernelsFor(GetParam()), pool, w, x.data(), tokens, n, y.data(), rows);
+      if (dtype == DType::kQ4_0 && KernelsFor(GetParam()).q4_panel_gemm != nullptr) {
+        // Int8 prefill: the same integer math as the scalar int8 dot on the same activations.
+        std::vector<ActBlockQ8> xq(static_cast<size_t>(n / 32));
+        std::vector<float> want(static_cast<size_t>(rows));
+        for (int64_t tk = 0; tk < tokens; ++tk) {
+          QuantizeActivationsQ8(&x[static_cast<size_t>(tk * n)], xq.data(), n);
+          ReferenceDotQ8(dtype)(bytes.data(), row_bytes, rows, xq.data(), n, want.data());
+          for (int64_t r = 0; r < rows; ++r) {
+            ASSERT_NEAR(y[size_t(tk * rows + r)], want[size_t(r)],
+                        1e-4 * (1 + std::fabs(want[size_t(r)])))
+                << "Q4_0 int8 row " << r << " token " << tk;
+          }
+        }
+        continue;
+      }
       std::vector<float> deq(static_cast<size_t>(n));
       for (int64_t r = 0; r < rows; ++r) {
         DequantizeRow(dtype, bytes.data() + r * row_bytes, deq.data(), n);
@@ -394,6 +409,63 @@ TEST_P(KernelVsScalar, PackedMatMulMatchesDequantizedProduct) {
         }
       }
     }
+}
+
+// The int8 Q4_0 prefill panel kernel against the scalar one: every token count and row count
+// of a tile, partial k ranges, overwrite and accumulate, outputs with a stride.
+void CheckQ4PanelGemm(const KernelTable& simd) {
+  std::mt19937 rng(29);
+  std::uniform_int_distribution<int> quant(0, 15), act(-127, 127);
+  std::normal_distribution<float> nd;
+  for (int64_t n_blocks : {1, 3, 8}) {
+    for (int64_t n_rows = 1; n_rows <= kQ4PanelRows; ++n_rows) {
+      std::vector<Q4PanelBlock> panel(static_cast<size_t>(n_blocks));
+      for (Q4PanelBlock& b : panel) {
+        std::memset(&b, 0, sizeof b);
+        for (int g = 0; g < 8; ++g)
+          for (int64_t r = 0; r < n_rows; ++r)
+            for (int j = 0; j < 4; ++j) b.q[g][4 * r + j] = static_cast<uint8_t>(quant(rng));
+        for (int64_t r = 0; r < n_rows; ++r) b.d[r] = nd(rng);
+      }
+      const int64_t x_stride = n_blocks + 2;  // tokens' blocks need not be adjacent
+      std::vector<ActBlockQ8> x(static_cast<size_t>(kQ4PanelTokens * x_stride));
+      std::vector<int32_t> corr(x.size());
+      for (size_t i = 0; i < x.size(); ++i) {
+        x[i].d = std::fabs(nd(rng));
+        int32_t sum = 0;
+        for (int8_t& q : x[i].qs) sum += q = static_cast<int8_t>(act(rng));
+        corr[i] = 8 * sum;
+      }
+      for (int64_t tokens = 1; tokens <= kQ4PanelTokens; ++tokens) {
+        for (bool accumulate : {false, true}) {
+          const int64_t ldy = kQ4PanelRows + 3;
+          std::vector<float> y(static_cast<size_t>(ldy * tokens), 0.5f), y_ref(y);
+          simd.q4_panel_gemm(panel.data(), n_blocks, x.data(), corr.data(), x_stride, tokens,
+                             n_rows, y.data(), ldy, accumulate);
+          Q4PanelGemmScalar(panel.data(), n_blocks, x.data(), corr.data(), x_stride, tokens, n_rows,
+                            y_ref.data(), ldy, accumulate);
+          for (size_t i = 0; i < y.size(); ++i) {
+            ASSERT_NEAR(y[i], y_ref[i], 1e-4 * (1 + std::fabs(y_ref[i])))
+                << IsaName(simd.isa) << " blocks " << n_blocks << " rows " << n_rows << " tokens "
+                << tokens << " at " << i;
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(Q4PanelGemm, EverySimdVersionMatchesScalar) {
+  int checked = 0;
+  for (Isa isa : SupportedIsas()) {
+    if (KernelsFor(isa).q4_panel_gemm == nullptr) continue;
+    CheckQ4PanelGemm(KernelsFor(isa));
+    ++checked;
+  }
+#if defined(__x86_64__)
+  EXPECT_GE(checked, 1) << "AVX2 machines have the avx2-int8 table";
+#endif
+  if (checked == 0) GTEST_SKIP() << "no table here has an int8 Q4_0 panel kernel";
 }
 
 // Attention kernels for every KV cache type: odd head dims, odd key counts, strided rows.

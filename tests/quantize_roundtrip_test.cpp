@@ -139,6 +139,7 @@ std::shared_ptr<const Model> DequantizedModel(const std::string& path) {
 std::vector<float> Logits(const std::shared_ptr<const Model>& model, const std::vector<int>& ids) {
   SessionOptions so;
   so.n_threads = 2;
+  so.isa = test::ExactIsa();  // the weights are under test, not int8 activations
   Session s(model, so);
   std::vector<float> logits(ids.size() * static_cast<size_t>(model->config().vocab_size));
   s.Forward(ids, logits.data());

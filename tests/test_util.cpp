@@ -9,6 +9,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "kernels/kernels.h"
+
 namespace gemma::test {
 
 namespace fs = std::filesystem;
@@ -77,6 +79,17 @@ std::vector<int> PromptTokens(const std::string& err) {
     }
   }
   return n;
+}
+
+std::string ExactIsa() {
+  for (Isa isa : SupportedIsas()) {
+    const KernelTable& k = KernelsFor(isa);
+    const bool int8 = k.activation[static_cast<size_t>(DType::kQ8_0)] == ActivationType::kQ8 ||
+                      k.activation[static_cast<size_t>(DType::kQ4_0)] == ActivationType::kQ8 ||
+                      k.q4_panel_gemm != nullptr;
+    if (!int8) return IsaName(isa);
+  }
+  return "scalar";
 }
 
 }  // namespace gemma::test

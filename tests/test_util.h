@@ -38,6 +38,11 @@ struct CliResult {
 // stdin text.
 CliResult RunCli(const std::string& args, const std::string& stdin_text = "");
 
+// The best kernel table here whose products are exact on the dequantized weights (f32
+// activations everywhere): what tests of a file's weight bytes run on, since the default
+// table may quantize activations to int8 (avx2-int8).
+std::string ExactIsa();
+
 // The prompt sizes of each turn, read from the "prompt: N tokens" timing lines on stderr.
 std::vector<int> PromptTokens(const std::string& err);
 

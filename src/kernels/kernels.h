@@ -57,6 +57,31 @@ using PanelGemmFn = void (*)(const float* panel, int64_t kc, const float* x, int
 using DequantizeRowFn = void (*)(const uint8_t* src, float* dst, int64_t n);
 using PanelTransposeFn = void (*)(const float* rows, int64_t ld, int64_t kc, float* panel);
 
+// Int8 prefill GEMM for Q4_0 weights (int8 activations, as llama.cpp's): kQ4PanelRows rows are
+// repacked per 32-element block so one 256-bit register holds four consecutive quants of each
+// of the eight rows; maddubs against four broadcast activation bytes then yields the eight
+// rows' partial sums side by side (no horizontal sums), four times the MACs per instruction of
+// an f32 FMA. Quants stay unsigned (0..15); the "- 8" is applied per block and token from
+// x_corr = 8 * sum of the token's quantized activations in that block.
+constexpr int kQ4PanelRows = 8;
+struct alignas(32) Q4PanelBlock {
+  uint8_t q[8][32];  // q[g][4 * r + j] = quant of row r, element 4 * g + j of the block
+  float d[8];        // the rows' block scales
+};
+// y[t * ldy + r] (+)= sum over blocks b < n_blocks of panel[b].d[r] * x[t][b].d *
+//   (sum_i panel q of row r, element i * x[t][b].qs[i] - x_corr[t][b])
+// for t < n_tokens <= kQ4PanelTokens, r < n_rows <= kQ4PanelRows; token t's blocks start at
+// x + t * x_stride (and x_corr + t * x_stride). Rows past n_rows must be zero in the panel.
+constexpr int kQ4PanelTokens = 4;
+using Q4PanelGemmFn = void (*)(const Q4PanelBlock* panel, int64_t n_blocks, const ActBlockQ8* x,
+                               const int32_t* x_corr, int64_t x_stride, int64_t n_tokens,
+                               int64_t n_rows, float* y, int64_t ldy, bool accumulate);
+// The scalar version (the oracle in tests; no table uses it: without a SIMD one, Q4_0 prefill
+// takes the f32 panels).
+void Q4PanelGemmScalar(const Q4PanelBlock* panel, int64_t n_blocks, const ActBlockQ8* x,
+                       const int32_t* x_corr, int64_t x_stride, int64_t n_tokens, int64_t n_rows,
+                       float* y, int64_t ldy, bool accumulate);
+
 // Attention over cached rows of one KV head: row j starts at kv + j * stride elements and holds
 // head_dim elements of the cache's type (F32, F16 or BF16).
 //   scores: scores[j] = sum_i q[i] * K_j[i]            for j < n_keys
@@ -94,6 +119,7 @@ struct KernelTable {
   PanelGemmFn panel_gemm = nullptr;  // every table has one (scalar at least)
   std::array<DequantizeRowFn, static_cast<size_t>(DType::kCount)> dequantize_row{};  // all set
   PanelTransposeFn panel_transpose = nullptr;  // every table has one (scalar at least)
+  Q4PanelGemmFn q4_panel_gemm = nullptr;       // int8 prefill of Q4_0 weights; null: f32 panels
   // Indexed by the KV cache's dtype; F32, F16 and BF16 are filled in every table.
   std::array<KvScoresFn, static_cast<size_t>(DType::kCount)> kv_scores{};
   std::array<KvAccumulateFn, static_cast<size_t>(DType::kCount)> kv_accumulate{};

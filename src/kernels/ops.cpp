@@ -10,6 +10,9 @@ namespace gemma {
 
 void MatMul(const KernelTable& k, ThreadPool& pool, const TensorView& w, const float* x,
             int64_t n_tokens, int64_t ldx, float* y, int64_t ldy) {
+  if (n_tokens >= kPackedMinTokens && w.dtype == DType::kQ4_0 && k.q4_panel_gemm != nullptr) {
+    return PackedMatMulQ4(k, pool, w, x, n_tokens, ldx, y, ldy);
+  }
   if (n_tokens >= kPackedMinTokens && k.panel_gemm != nullptr) {
     return PackedMatMul(k, pool, w, x, n_tokens, ldx, y, ldy);
   }
