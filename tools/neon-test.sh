@@ -16,7 +16,8 @@ command -v "$CXX" >/dev/null || { echo "neon-test: $CXX not found (apt-get insta
 
 mkdir -p "$OUT/obj"
 sources=(
-  "$ROOT"/src/core/dtype.cpp "$ROOT"/src/core/tensor.cpp "$ROOT"/src/core/quant/*.cpp
+  "$ROOT"/src/core/dtype.cpp "$ROOT"/src/core/tensor.cpp "$ROOT"/src/core/large_buffer_posix.cpp
+  "$ROOT"/src/core/quant/*.cpp
   "$ROOT"/src/kernels/*.cpp "$ROOT"/src/kernels/scalar/*.cpp "$ROOT"/src/kernels/arm/*.cpp
   "$ROOT"/tests/kernels_test.cpp "$GTEST/src/gtest-all.cc" "$GTEST/src/gtest_main.cc"
 )
