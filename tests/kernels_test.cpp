@@ -256,6 +256,27 @@ TEST(ActivationQ8, QuantizesPerBlockWithF32Scale) {
   for (int8_t v : q[0].qs) EXPECT_EQ(v, 0);
 }
 
+// Rounding is lrintf's (half to even): exact ties, and random blocks against lrintf itself.
+TEST(ActivationQ8, RoundsLikeLrintf) {
+  float x[32] = {127.f, 0.5f, 1.5f, 2.5f, -0.5f, -1.5f, -2.5f, 126.5f, -126.5f, 3.49999f, -127.f};
+  ActBlockQ8 q[1];
+  QuantizeActivationsQ8(x, q, 32);
+  ASSERT_EQ(q[0].d, 1.f);
+  const int want[11] = {127, 0, 2, 2, 0, -2, -2, 126, -126, 3, -127};
+  for (int i = 0; i < 11; ++i) EXPECT_EQ(q[0].qs[i], want[i]) << x[i];
+  std::mt19937 rng(31);
+  std::normal_distribution<float> nd;
+  std::vector<float> xs(32 * 256);
+  for (size_t i = 0; i < xs.size(); ++i) xs[i] = nd(rng) * static_cast<float>(1 + i % 3);
+  std::vector<ActBlockQ8> qs(256);
+  QuantizeActivationsQ8(xs.data(), qs.data(), static_cast<int64_t>(xs.size()));
+  for (size_t i = 0; i < xs.size(); ++i) {
+    const ActBlockQ8& b = qs[i / 32];
+    const float inv = b.d != 0.f ? 1.f / b.d : 0.f;
+    ASSERT_EQ(b.qs[i % 32], std::lrintf(xs[i] * inv)) << "element " << i;
+  }
+}
+
 TEST_P(KernelVsScalar, MatMulAgreesWithScalarAcrossThreadCounts) {
   std::mt19937 rng(11);
   const int64_t rows = 77, n = 45, tokens = 5;
