@@ -23,9 +23,8 @@ std::shared_ptr<uint8_t[]> AllocateLargeBuffer(uint64_t bytes) {
   const auto start = reinterpret_cast<uintptr_t>(raw);
   const uintptr_t aligned = (start + kHugePage - 1) / kHugePage * kHugePage;
   if (aligned > start) ::munmap(raw, aligned - start);
-  const uintptr_t end = aligned + size;
-  if (start + size + kHugePage > end)
-    ::munmap(reinterpret_cast<void*>(end), start + size + kHugePage - end);
+  const uintptr_t end = aligned + size;  // before start + size + kHugePage: a tail is left
+  ::munmap(reinterpret_cast<void*>(end), start + size + kHugePage - end);
   auto* p = reinterpret_cast<uint8_t*>(aligned);
 #ifdef MADV_HUGEPAGE
   ::madvise(p, size, MADV_HUGEPAGE);  // advisory: no huge pages is not an error

@@ -18,9 +18,8 @@ namespace {
 // - the outputs of a chunk (kMaxChunkPanels x kPanelRows rows x kTokenBlock tokens, 66 KiB) stay
 //   in L2 too while the k blocks accumulate into them.
 // A token block of 264 takes a whole default prefill chunk (256 tokens) at once, so weights are
-// read from memory once per chunk. kKBlock is a multiple of every block size (32, 256), so a k
-// range starts on a block boundary.
-constexpr int64_t kKBlock = 256;
+// read from memory once per chunk.
+constexpr int64_t kKBlock = kPackedKBlock;
 constexpr int64_t kTokenBlock = 44 * kPanelTokens;
 constexpr int64_t kMaxChunkPanels = 4;
 
@@ -46,6 +45,11 @@ void PackPanelSlice(const KernelTable& k, const TensorView& w, int64_t r0, int64
 
 }  // namespace
 
+int64_t EqualTokenBlock(int64_t n_tokens, int64_t max_block, int64_t group) {
+  const int64_t n_blocks = (n_tokens + max_block - 1) / max_block;
+  return ((n_tokens + n_blocks - 1) / n_blocks + group - 1) / group * group;
+}
+
 uint64_t PackedMatMulScratchBytes(int64_t widest_input, int64_t max_tokens, int n_threads) {
   const auto per_thread = static_cast<uint64_t>(2 * kPanelRows * kKBlock) * sizeof(float);
   const auto activations =
@@ -60,12 +64,7 @@ void PackedMatMul(const KernelTable& k, ThreadPool& pool, const TensorView& w, c
   const int64_t n_panels = (n_rows + kPanelRows - 1) / kPanelRows;
   // About four chunks of panels per thread at least, to even out uneven progress.
   const int64_t grain = std::clamp<int64_t>(n_panels / (4 * pool.size()), 1, kMaxChunkPanels);
-  // Equal token blocks (whole micro-kernel groups): a short last block would pay a full panel
-  // packing for a fraction of the work.
-  const int64_t n_token_blocks = (n_tokens + kTokenBlock - 1) / kTokenBlock;
-  const int64_t token_block =
-      ((n_tokens + n_token_blocks - 1) / n_token_blocks + kPanelTokens - 1) / kPanelTokens *
-      kPanelTokens;
+  const int64_t token_block = EqualTokenBlock(n_tokens, kTokenBlock, kPanelTokens);
   const PanelGemmFn gemm = k.panel_gemm;
   // The caller's copy of one token block's activations, k block by k block: block kb holds
   // [token][k] with row length kc, starting at k0 * nt.

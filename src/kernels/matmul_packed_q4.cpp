@@ -11,7 +11,7 @@
 namespace gemma {
 namespace {
 
-constexpr int64_t kKBlock = 256;                      // elements: eight 32-element blocks
+constexpr int64_t kKBlock = kPackedKBlock;            // elements: eight 32-element blocks
 constexpr int64_t kKBlocks = kKBlock / 32;            // blocks per k block
 constexpr int64_t kTokenBlock = 66 * kQ4PanelTokens;  // 264, as the f32 path
 constexpr int64_t kMaxChunkPanels = 8;
@@ -55,10 +55,7 @@ void PackedMatMulQ4(const KernelTable& k, ThreadPool& pool, const TensorView& w,
   const int64_t n = w.row_elems();
   const int64_t n_panels = (n_rows + kQ4PanelRows - 1) / kQ4PanelRows;
   const int64_t grain = std::clamp<int64_t>(n_panels / (4 * pool.size()), 1, kMaxChunkPanels);
-  const int64_t n_token_blocks = (n_tokens + kTokenBlock - 1) / kTokenBlock;
-  const int64_t token_block =
-      ((n_tokens + n_token_blocks - 1) / n_token_blocks + kQ4PanelTokens - 1) / kQ4PanelTokens *
-      kQ4PanelTokens;
+  const int64_t token_block = EqualTokenBlock(n_tokens, kTokenBlock, kQ4PanelTokens);
   const Q4PanelGemmFn gemm = k.q4_panel_gemm;
   // One token block's activations, k block by k block: k block kb holds [token][block] with
   // kcb blocks per token, starting at kb * kKBlocks * nt.

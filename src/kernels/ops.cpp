@@ -32,15 +32,13 @@ void MatMul(const KernelTable& k, ThreadPool& pool, const TensorView& w, const f
     x_stride_bytes = blocks * static_cast<int64_t>(sizeof(ActBlockQ8));
   }
   // Several tokens: blocks of rows small enough to stay in L2 while every token of the batch
-  // passes over them. One token: longer runs for the DRAM stream, but at least ~8 per thread
-  // so the threads finish together.
-  const uint64_t weight_bytes = row_bytes * static_cast<uint64_t>(n_rows);
-  const uint64_t block_bytes =
-      n_tokens > 1 ? uint64_t{64} << 10
-                   : std::clamp<uint64_t>(weight_bytes / (8 * static_cast<uint64_t>(pool.size())),
-                                          uint64_t{64} << 10, uint64_t{1} << 20);
-  const int64_t block =
-      std::max<int64_t>(4, static_cast<int64_t>(block_bytes / std::max<uint64_t>(1, row_bytes)));
+  // passes over them. One token: longer runs for the DRAM stream (up to 1 MiB), but at least ~8
+  // per thread so the threads finish together.
+  const int64_t row_size = static_cast<int64_t>(std::max<uint64_t>(1, row_bytes));
+  const int64_t run_bytes =
+      std::clamp<int64_t>(row_size * n_rows / (8 * pool.size()), 64 << 10, 1 << 20);
+  const int64_t block = n_tokens > 1 ? std::clamp<int64_t>((64 << 10) / row_size, 4, 256)
+                                     : std::max<int64_t>(4, run_bytes / row_size);
   const int64_t n_blocks = (n_rows + block - 1) / block;
   const GemmTileFn gemm = n_tokens > 1 ? k.gemm_tile[static_cast<size_t>(w.dtype)] : nullptr;
   pool.ParallelFor(n_blocks, 1, [&](int64_t b0, int64_t b1, int) {
