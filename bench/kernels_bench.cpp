@@ -132,6 +132,47 @@ BENCHMARK(BM_PanelGemm)
     ->Arg(static_cast<int64_t>(Isa::kAvx2))
     ->Arg(static_cast<int64_t>(Isa::kNeon));
 
+// The int8 Q4_0 prefill micro-kernel alone on L1-resident operands: eight 32-element blocks of a
+// packed panel against one tile's tokens.
+void BM_Q4PanelGemm(benchmark::State& state) {
+  const auto isa = static_cast<Isa>(state.range(0));
+  std::vector<Isa> supported = SupportedIsas();
+  if (std::find(supported.begin(), supported.end(), isa) == supported.end()) {
+    state.SkipWithError("ISA not supported here");
+    return;
+  }
+  const Q4PanelGemmFn gemm = KernelsFor(isa).q4_panel_gemm;
+  if (gemm == nullptr) {
+    state.SkipWithError("no int8 Q4_0 panel kernel in this table");
+    return;
+  }
+  const int64_t n_blocks = 8;
+  std::vector<Q4PanelBlock> panel(n_blocks);
+  for (Q4PanelBlock& pb : panel) {
+    std::memset(pb.q, 9, sizeof pb.q);
+    for (float& d : pb.d) d = 0.01f;
+  }
+  std::vector<ActBlockQ8> x(static_cast<size_t>(n_blocks * kQ4PanelTokens));
+  for (ActBlockQ8& b : x) {
+    b.d = 0.5f;
+    std::memset(b.qs, 3, sizeof b.qs);
+  }
+  std::vector<Q4PairCorr> corr(x.size(), MakeQ4PairCorr(x[0]));
+  std::vector<float> y(kQ4PanelRows * kQ4PanelTokens);
+  for (auto _ : state) {
+    gemm(panel.data(), n_blocks, x.data(), corr.data(), n_blocks, kQ4PanelTokens, kQ4PanelRows,
+         y.data(), kQ4PanelRows, true);
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.SetLabel(IsaName(isa));
+  state.counters["MACs"] = benchmark::Counter(
+      static_cast<double>(n_blocks * 32 * kQ4PanelRows * kQ4PanelTokens) * state.iterations(),
+      benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_Q4PanelGemm)
+    ->Arg(static_cast<int64_t>(Isa::kAvx2Int8))
+    ->Arg(static_cast<int64_t>(Isa::kNeon));
+
 // One head's attention over n cached keys (Gemma 3 head_dim 256): scores then the weighted sum
 // of V rows. args: cache dtype, isa, keys.
 void BM_KvAttention(benchmark::State& state) {

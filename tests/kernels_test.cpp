@@ -432,43 +432,54 @@ TEST_P(KernelVsScalar, PackedMatMulMatchesDequantizedProduct) {
     }
 }
 
-// The int8 Q4_0 prefill panel kernel against the scalar one: every token count and row count
-// of a tile, partial k ranges, overwrite and accumulate, outputs with a stride.
+// The int8 Q4_0 prefill panel kernel against the scalar one: every row count of a panel, token
+// counts up to two tiles and one more, partial k ranges, overwrite and accumulate, outputs with a stride; and extreme
+// blocks (quants 0 or 15, activations +-127, with long runs of one sign) where the kernel's
+// wrapping int16 sums are at the edge of their range.
 void CheckQ4PanelGemm(const KernelTable& simd) {
   std::mt19937 rng(29);
-  std::uniform_int_distribution<int> quant(0, 15), act(-127, 127);
+  std::uniform_int_distribution<int> quant(0, 15), act(-127, 127), coin(0, 1);
   std::normal_distribution<float> nd;
-  for (int64_t n_blocks : {1, 3, 8}) {
-    for (int64_t n_rows = 1; n_rows <= kQ4PanelRows; ++n_rows) {
-      std::vector<Q4PanelBlock> panel(static_cast<size_t>(n_blocks));
-      for (Q4PanelBlock& b : panel) {
-        std::memset(&b, 0, sizeof b);
-        for (int g = 0; g < 8; ++g)
-          for (int64_t r = 0; r < n_rows; ++r)
-            for (int j = 0; j < 4; ++j) b.q[g][4 * r + j] = static_cast<uint8_t>(quant(rng));
-        for (int64_t r = 0; r < n_rows; ++r) b.d[r] = nd(rng);
-      }
-      const int64_t x_stride = n_blocks + 2;  // tokens' blocks need not be adjacent
-      std::vector<ActBlockQ8> x(static_cast<size_t>(kQ4PanelTokens * x_stride));
-      std::vector<int32_t> corr(x.size());
-      for (size_t i = 0; i < x.size(); ++i) {
-        x[i].d = std::fabs(nd(rng));
-        int32_t sum = 0;
-        for (int8_t& q : x[i].qs) sum += q = static_cast<int8_t>(act(rng));
-        corr[i] = 8 * sum;
-      }
-      for (int64_t tokens = 1; tokens <= kQ4PanelTokens; ++tokens) {
-        for (bool accumulate : {false, true}) {
-          const int64_t ldy = kQ4PanelRows + 3;
-          std::vector<float> y(static_cast<size_t>(ldy * tokens), 0.5f), y_ref(y);
-          simd.q4_panel_gemm(panel.data(), n_blocks, x.data(), corr.data(), x_stride, tokens,
-                             n_rows, y.data(), ldy, accumulate);
-          Q4PanelGemmScalar(panel.data(), n_blocks, x.data(), corr.data(), x_stride, tokens, n_rows,
-                            y_ref.data(), ldy, accumulate);
-          for (size_t i = 0; i < y.size(); ++i) {
-            ASSERT_NEAR(y[i], y_ref[i], 1e-4 * (1 + std::fabs(y_ref[i])))
-                << IsaName(simd.isa) << " blocks " << n_blocks << " rows " << n_rows << " tokens "
-                << tokens << " at " << i;
+  for (bool extremes : {false, true}) {
+    // Extreme blocks: each row is all 0 or all 15 and each activation block all +127 or all
+    // -127, so some row/token pairs sum 16 products of -8 * 127 in one int16 lane.
+    auto make_quant = [&](int row_sign) { return extremes ? (row_sign ? 15 : 0) : quant(rng); };
+    for (int64_t n_blocks : {1, 3, 8}) {
+      for (int64_t n_rows = 1; n_rows <= kQ4PanelRows; ++n_rows) {
+        std::vector<Q4PanelBlock> panel(static_cast<size_t>(n_blocks));
+        for (Q4PanelBlock& b : panel) {
+          std::memset(&b, 0, sizeof b);
+          for (int64_t r = 0; r < n_rows; ++r) {
+            const int row_sign = coin(rng);
+            for (int g = 0; g < 8; ++g)
+              for (int j = 0; j < 4; ++j)
+                b.q[g][4 * r + j] = static_cast<uint8_t>(make_quant(row_sign));
+            b.d[r] = nd(rng);
+          }
+        }
+        const int64_t x_stride = n_blocks + 2;  // tokens' blocks need not be adjacent
+        const int64_t max_tokens = 2 * kQ4PanelTokens + 1;
+        std::vector<ActBlockQ8> x(static_cast<size_t>(max_tokens * x_stride));
+        std::vector<Q4PairCorr> corr(x.size());
+        for (size_t i = 0; i < x.size(); ++i) {
+          x[i].d = std::fabs(nd(rng));
+          const int block_sign = coin(rng) ? 127 : -127;
+          for (int8_t& q : x[i].qs) q = static_cast<int8_t>(extremes ? block_sign : act(rng));
+          corr[i] = MakeQ4PairCorr(x[i]);
+        }
+        for (int64_t tokens = 1; tokens <= max_tokens; ++tokens) {
+          for (bool accumulate : {false, true}) {
+            const int64_t ldy = kQ4PanelRows + 3;
+            std::vector<float> y(static_cast<size_t>(ldy * tokens), 0.5f), y_ref(y);
+            simd.q4_panel_gemm(panel.data(), n_blocks, x.data(), corr.data(), x_stride, tokens,
+                               n_rows, y.data(), ldy, accumulate);
+            Q4PanelGemmScalar(panel.data(), n_blocks, x.data(), corr.data(), x_stride, tokens,
+                              n_rows, y_ref.data(), ldy, accumulate);
+            for (size_t i = 0; i < y.size(); ++i) {
+              ASSERT_NEAR(y[i], y_ref[i], 1e-4 * (1 + std::fabs(y_ref[i])))
+                  << IsaName(simd.isa) << (extremes ? " extreme" : "") << " blocks " << n_blocks
+                  << " rows " << n_rows << " tokens " << tokens << " at " << i;
+            }
           }
         }
       }

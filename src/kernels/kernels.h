@@ -59,28 +59,37 @@ using PanelTransposeFn = void (*)(const float* rows, int64_t ld, int64_t kc, flo
 
 // Int8 prefill GEMM for Q4_0 weights (int8 activations, as llama.cpp's): kQ4PanelRows rows are
 // repacked per 32-element block so one 256-bit register holds four consecutive quants of each
-// of the eight rows; maddubs against four broadcast activation bytes then yields the eight
-// rows' partial sums side by side (no horizontal sums), four times the MACs per instruction of
-// an f32 FMA. Quants stay unsigned (0..15); the "- 8" is applied per block and token from
-// x_corr = 8 * sum of the token's quantized activations in that block.
-constexpr int kQ4PanelRows = 8;
+// of eight rows (two registers per group of four quants); maddubs against four broadcast
+// activation bytes then yields eight rows' partial sums side by side (no horizontal sums), four
+// times the MACs per instruction of an f32 FMA. Quants stay unsigned (0..15); the "- 8" enters
+// as the starting value of the int16 sums (Q4PairCorr), so the block's result is exact in int16
+// (|sum of 16 products (q - 8) * x| <= 16 * 8 * 127 = 16,256) even though the partial sums
+// wrap.
+constexpr int kQ4PanelRows = 16;
 struct alignas(32) Q4PanelBlock {
-  uint8_t q[8][32];  // q[g][4 * r + j] = quant of row r, element 4 * g + j of the block
-  float d[8];        // the rows' block scales
+  uint8_t q[8][4 * kQ4PanelRows];  // q[g][4 * r + j] = quant of row r, element 4 * g + j
+  float d[kQ4PanelRows];           // the rows' block scales
 };
+// Per token and block: -8 times the sum of the activations that meet quant bytes j = 0, 1
+// (pair[0]) and j = 2, 3 (pair[1]) of each group, i.e. the two int16 lanes maddubs fills per row.
+struct Q4PairCorr {
+  int16_t pair[2];
+};
+Q4PairCorr MakeQ4PairCorr(const ActBlockQ8& x);
 // y[t * ldy + r] (+)= sum over blocks b < n_blocks of panel[b].d[r] * x[t][b].d *
-//   (sum_i panel q of row r, element i * x[t][b].qs[i] - x_corr[t][b])
-// for t < n_tokens <= kQ4PanelTokens, r < n_rows <= kQ4PanelRows; token t's blocks start at
-// x + t * x_stride (and x_corr + t * x_stride). Rows past n_rows must be zero in the panel.
-constexpr int kQ4PanelTokens = 4;
+//   (sum_i (panel quant of row r, element i - 8) * x[t][b].qs[i])
+// for t < n_tokens, r < n_rows <= kQ4PanelRows; token t's blocks start at x + t * x_stride (and
+// x_corr + t * x_stride, x_corr[.] = MakeQ4PairCorr(x[.])). Rows past n_rows must be zero in the
+// panel. Kernels take the tokens kQ4PanelTokens at a time.
+constexpr int kQ4PanelTokens = 3;
 using Q4PanelGemmFn = void (*)(const Q4PanelBlock* panel, int64_t n_blocks, const ActBlockQ8* x,
-                               const int32_t* x_corr, int64_t x_stride, int64_t n_tokens,
+                               const Q4PairCorr* x_corr, int64_t x_stride, int64_t n_tokens,
                                int64_t n_rows, float* y, int64_t ldy, bool accumulate);
 // The scalar version (the oracle in tests; no table uses it: without a SIMD one, Q4_0 prefill
 // takes the f32 panels).
 void Q4PanelGemmScalar(const Q4PanelBlock* panel, int64_t n_blocks, const ActBlockQ8* x,
-                       const int32_t* x_corr, int64_t x_stride, int64_t n_tokens, int64_t n_rows,
-                       float* y, int64_t ldy, bool accumulate);
+                       const Q4PairCorr* x_corr, int64_t x_stride, int64_t n_tokens,
+                       int64_t n_rows, float* y, int64_t ldy, bool accumulate);
 
 // Attention over cached rows of one KV head: row j starts at kv + j * stride elements and holds
 // head_dim elements of the cache's type (F32, F16 or BF16).

@@ -11,9 +11,11 @@
 namespace gemma {
 namespace {
 
-constexpr int64_t kKBlock = kPackedKBlock;            // elements: eight 32-element blocks
-constexpr int64_t kKBlocks = kKBlock / 32;            // blocks per k block
-constexpr int64_t kTokenBlock = 66 * kQ4PanelTokens;  // 264, as the f32 path
+// A k block is at most this many 32-element blocks (a 23 KiB panel that stays in L1 while every
+// token of the block meets it); rows are cut into equal k blocks, so 1152 and 2304 run whole
+// (36 blocks) and 6912 in six.
+constexpr int64_t kMaxKBlocks = 40;
+constexpr int64_t kTokenBlock = 88 * kQ4PanelTokens;  // 264, as the f32 path
 constexpr int64_t kMaxChunkPanels = 8;
 constexpr int kQ4BlockBytes = 18;  // f16 scale, 16 bytes of nibbles
 
@@ -30,11 +32,14 @@ void PackQ4Panel(const TensorView& w, int64_t r0, int64_t n_rows, int64_t b0, in
       uint16_t h;
       std::memcpy(&h, blk, 2);
       pb.d[r] = F16ToF32(h);
-      // Byte i holds element i (low nibble) and element i + 16 (high nibble).
-      for (int i = 0; i < 16; ++i) {
-        const uint8_t byte = blk[2 + i];
-        pb.q[i / 4][4 * r + i % 4] = byte & 0x0F;
-        pb.q[(i + 16) / 4][4 * r + i % 4] = byte >> 4;
+      // Byte i holds element i (low nibble) and element i + 16 (high nibble), so the low
+      // nibbles of bytes 4g..4g+3 are group g's four quants and their high nibbles group g + 4's.
+      for (int g = 0; g < 4; ++g) {
+        uint32_t four;
+        std::memcpy(&four, blk + 2 + 4 * g, 4);
+        const uint32_t lo = four & 0x0F0F0F0Fu, hi = (four >> 4) & 0x0F0F0F0Fu;
+        std::memcpy(&pb.q[g][4 * r], &lo, 4);
+        std::memcpy(&pb.q[g + 4][4 * r], &hi, 4);
       }
     }
   }
@@ -45,8 +50,8 @@ void PackQ4Panel(const TensorView& w, int64_t r0, int64_t n_rows, int64_t b0, in
 uint64_t PackedMatMulQ4ScratchBytes(int64_t widest_input, int64_t max_tokens, int n_threads) {
   const auto activations =
       static_cast<uint64_t>(std::min(kTokenBlock, max_tokens) * (widest_input / 32)) *
-      (sizeof(ActBlockQ8) + sizeof(int32_t));
-  return static_cast<uint64_t>(n_threads) * kKBlocks * sizeof(Q4PanelBlock) + activations;
+      (sizeof(ActBlockQ8) + sizeof(Q4PairCorr));
+  return static_cast<uint64_t>(n_threads) * kMaxKBlocks * sizeof(Q4PanelBlock) + activations;
 }
 
 void PackedMatMulQ4(const KernelTable& k, ThreadPool& pool, const TensorView& w, const float* x,
@@ -57,49 +62,42 @@ void PackedMatMulQ4(const KernelTable& k, ThreadPool& pool, const TensorView& w,
   const int64_t grain = std::clamp<int64_t>(n_panels / (4 * pool.size()), 1, kMaxChunkPanels);
   const int64_t token_block = EqualTokenBlock(n_tokens, kTokenBlock, kQ4PanelTokens);
   const Q4PanelGemmFn gemm = k.q4_panel_gemm;
-  // One token block's activations, k block by k block: k block kb holds [token][block] with
-  // kcb blocks per token, starting at kb * kKBlocks * nt.
-  thread_local std::vector<ActBlockQ8> qx;
-  thread_local std::vector<int32_t> corr;
   const int64_t blocks = n / 32;
+  const int64_t k_chunks = (blocks + kMaxKBlocks - 1) / kMaxKBlocks;
+  const int64_t chunk_blocks = (blocks + k_chunks - 1) / k_chunks;
+  // One token block's activations, k block by k block: k block c holds [token][block] with kcb
+  // blocks per token, starting at c * chunk_blocks * nt.
+  thread_local std::vector<ActBlockQ8> qx;
+  thread_local std::vector<Q4PairCorr> corr;
   qx.resize(static_cast<size_t>(std::min(token_block, n_tokens) * blocks));
   corr.resize(qx.size());
   // The workers see these through pointers: a thread_local named inside a lambda would be
   // the worker's own.
   ActBlockQ8* const xq_all = qx.data();
-  int32_t* const corr_all = corr.data();
+  Q4PairCorr* const corr_all = corr.data();
   for (int64_t t0 = 0; t0 < n_tokens; t0 += token_block) {
     const int64_t nt = std::min(token_block, n_tokens - t0);
     pool.ParallelFor(nt, 8, [&](int64_t a, int64_t b, int) {
       for (int64_t t = a; t < b; ++t) {
-        for (int64_t k0 = 0; k0 < n; k0 += kKBlock) {
-          const int64_t kcb = std::min(kKBlock, n - k0) / 32;
-          const int64_t at = k0 / 32 * nt + t * kcb;
-          QuantizeActivationsQ8(x + (t0 + t) * ldx + k0, xq_all + at, kcb * 32);
-          for (int64_t i = 0; i < kcb; ++i) {
-            int32_t sum = 0;
-            for (int8_t q : xq_all[at + i].qs) sum += q;
-            corr_all[at + i] = 8 * sum;
-          }
+        for (int64_t b0 = 0; b0 < blocks; b0 += chunk_blocks) {
+          const int64_t kcb = std::min(chunk_blocks, blocks - b0);
+          const int64_t at = b0 * nt + t * kcb;
+          QuantizeActivationsQ8(x + (t0 + t) * ldx + b0 * 32, xq_all + at, kcb * 32);
+          for (int64_t i = 0; i < kcb; ++i) corr_all[at + i] = MakeQ4PairCorr(xq_all[at + i]);
         }
       }
     });
     pool.ParallelFor(n_panels, grain, [&](int64_t p0, int64_t p1, int) {
       thread_local std::vector<Q4PanelBlock> panel;
-      panel.resize(kKBlocks);
-      for (int64_t k0 = 0; k0 < n; k0 += kKBlock) {
-        const int64_t kcb = std::min(kKBlock, n - k0) / 32;
-        const ActBlockQ8* xk = xq_all + k0 / 32 * nt;
-        const int32_t* ck = corr_all + k0 / 32 * nt;
+      panel.resize(static_cast<size_t>(chunk_blocks));
+      for (int64_t b0 = 0; b0 < blocks; b0 += chunk_blocks) {
+        const int64_t kcb = std::min(chunk_blocks, blocks - b0);
         for (int64_t p = p0; p < p1; ++p) {
           const int64_t r0 = p * kQ4PanelRows;
           const int64_t rows = std::min<int64_t>(kQ4PanelRows, n_rows - r0);
-          PackQ4Panel(w, r0, rows, k0 / 32, kcb, panel.data());
-          for (int64_t t = 0; t < nt; t += kQ4PanelTokens) {
-            gemm(panel.data(), kcb, xk + t * kcb, ck + t * kcb, kcb,
-                 std::min<int64_t>(kQ4PanelTokens, nt - t), rows, y + (t0 + t) * ldy + r0, ldy,
-                 /*accumulate=*/k0 > 0);
-          }
+          PackQ4Panel(w, r0, rows, b0, kcb, panel.data());
+          gemm(panel.data(), kcb, xq_all + b0 * nt, corr_all + b0 * nt, kcb, nt, rows,
+               y + t0 * ldy + r0, ldy, /*accumulate=*/b0 > 0);
         }
       }
     });

@@ -3,18 +3,24 @@
 
 namespace gemma {
 
+Q4PairCorr MakeQ4PairCorr(const ActBlockQ8& x) {
+  int32_t pair[2] = {0, 0};
+  for (int i = 0; i < ActBlockQ8::kElems; ++i) pair[(i % 4) / 2] += x.qs[i];
+  return {{static_cast<int16_t>(-8 * pair[0]), static_cast<int16_t>(-8 * pair[1])}};
+}
+
 void Q4PanelGemmScalar(const Q4PanelBlock* panel, int64_t n_blocks, const ActBlockQ8* x,
-                       const int32_t* x_corr, int64_t x_stride, int64_t n_tokens, int64_t n_rows,
-                       float* y, int64_t ldy, bool accumulate) {
+                       const Q4PairCorr* x_corr, int64_t x_stride, int64_t n_tokens,
+                       int64_t n_rows, float* y, int64_t ldy, bool accumulate) {
   for (int64_t t = 0; t < n_tokens; ++t) {
     const ActBlockQ8* xt = x + t * x_stride;
-    const int32_t* ct = x_corr + t * x_stride;
+    const Q4PairCorr* ct = x_corr + t * x_stride;
     for (int64_t r = 0; r < n_rows; ++r) {
       float sum = 0.f;
       for (int64_t b = 0; b < n_blocks; ++b) {
-        int32_t acc = 0;
+        int32_t acc = ct[b].pair[0] + ct[b].pair[1];
         for (int i = 0; i < 32; ++i) acc += panel[b].q[i / 4][4 * r + i % 4] * xt[b].qs[i];
-        sum += panel[b].d[r] * xt[b].d * static_cast<float>(acc - ct[b]);
+        sum += panel[b].d[r] * xt[b].d * static_cast<float>(acc);
       }
       float& out = y[t * ldy + r];
       out = accumulate ? out + sum : sum;

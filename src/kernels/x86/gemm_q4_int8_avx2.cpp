@@ -1,67 +1,98 @@
-// AVX2 int8 prefill kernel for Q4_0 weights (see Q4PanelBlock in kernels.h): per block, eight
-// 256-bit loads of repacked quants (eight rows x four quants each) meet four broadcast
-// activation bytes per token in maddubs; the int16 sums of a block stay exact (8 groups x 2
-// products x 15 x 127 = 30,480 < 32,767), so each block costs one madd, one conversion and
-// one FMA per token for all eight rows.
+// AVX2 int8 prefill kernel for Q4_0 weights (see Q4PanelBlock in kernels.h): per group of four
+// quants, two 256-bit loads (rows 0-7, 8-15) meet one broadcast of four activation bytes per
+// token in maddubs. The int16 sums start at the block's correction and wrap harmlessly (the
+// block's result fits in int16), so a block costs, per token and eight rows, one madd, one
+// conversion and one FMA. Each maddubs costs about three instructions (its share of the weight
+// load and the broadcast, itself, one add): the 16 x 3 tile is as far as sixteen registers go.
 #include "kernels/x86/avx2_common.h"
 #include "kernels/x86/avx2_kernels.h"
 
 namespace gemma {
 namespace {
 
+// s += m in int16 lanes, in place: written as an intrinsic, GCC adds into m's register and
+// copies the sum back to s, one extra instruction per maddubs in a loop bound by issue width.
+inline void AddInt16InPlace(__m256i& s, __m256i m) {
+  asm("vpaddw %1, %0, %0" : "+x"(s) : "x"(m));
+}
+
 template <int NT>
 void Q4PanelTile(const Q4PanelBlock* panel, int64_t n_blocks, const ActBlockQ8* x,
-                 const int32_t* x_corr, int64_t x_stride, float* const* y, int64_t n_rows,
+                 const Q4PairCorr* x_corr, int64_t x_stride, float* const* y, int64_t n_rows,
                  bool accumulate) {
-  __m256 acc[NT];
-  for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
+  const ActBlockQ8* xt[NT];
+  const Q4PairCorr* ct[NT];
+  __m256 acc_lo[NT], acc_hi[NT];
+  for (int t = 0; t < NT; ++t) {
+    xt[t] = x + t * x_stride;
+    ct[t] = x_corr + t * x_stride;
+    acc_lo[t] = acc_hi[t] = _mm256_setzero_ps();
+  }
   const __m256i ones16 = _mm256_set1_epi16(1);
   for (int64_t b = 0; b < n_blocks; ++b) {
     const Q4PanelBlock& pb = panel[b];
-    __m256i sums[NT];
-    for (int t = 0; t < NT; ++t) sums[t] = _mm256_setzero_si256();
+    __m256i s_lo[NT], s_hi[NT];
+    for (int t = 0; t < NT; ++t) {
+      int32_t corr;
+      std::memcpy(&corr, &ct[t][b], 4);
+      s_lo[t] = s_hi[t] = _mm256_set1_epi32(corr);
+    }
+    // Not unrolled: unrolled, GCC reassociates the int16 sums into a tree of live registers
+    // and spills them to the stack.
+#pragma GCC unroll 8
     for (int g = 0; g < 8; ++g) {
-      const __m256i w = _mm256_load_si256(reinterpret_cast<const __m256i*>(pb.q[g]));
+      const __m256i w_lo = _mm256_load_si256(reinterpret_cast<const __m256i*>(pb.q[g]));
+      const __m256i w_hi = _mm256_load_si256(reinterpret_cast<const __m256i*>(pb.q[g] + 32));
       for (int t = 0; t < NT; ++t) {
         int32_t four;
-        std::memcpy(&four, x[t * x_stride + b].qs + 4 * g, 4);
-        sums[t] = _mm256_add_epi16(sums[t], _mm256_maddubs_epi16(w, _mm256_set1_epi32(four)));
+        std::memcpy(&four, xt[t][b].qs + 4 * g, 4);
+        const __m256i a = _mm256_set1_epi32(four);
+        AddInt16InPlace(s_lo[t], _mm256_maddubs_epi16(w_lo, a));
+        AddInt16InPlace(s_hi[t], _mm256_maddubs_epi16(w_hi, a));
       }
     }
-    const __m256 dw = _mm256_load_ps(pb.d);
+    const __m256 dw_lo = _mm256_load_ps(pb.d);
+    const __m256 dw_hi = _mm256_load_ps(pb.d + 8);
     for (int t = 0; t < NT; ++t) {
-      const __m256i s32 = _mm256_sub_epi32(_mm256_madd_epi16(sums[t], ones16),
-                                           _mm256_set1_epi32(x_corr[t * x_stride + b]));
-      acc[t] = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_set1_ps(x[t * x_stride + b].d)),
-                               _mm256_cvtepi32_ps(s32), acc[t]);
+      const __m256 dx = _mm256_set1_ps(xt[t][b].d);
+      acc_lo[t] = _mm256_fmadd_ps(_mm256_mul_ps(dw_lo, dx),
+                                  _mm256_cvtepi32_ps(_mm256_madd_epi16(s_lo[t], ones16)), acc_lo[t]);
+      acc_hi[t] = _mm256_fmadd_ps(_mm256_mul_ps(dw_hi, dx),
+                                  _mm256_cvtepi32_ps(_mm256_madd_epi16(s_hi[t], ones16)), acc_hi[t]);
     }
   }
   for (int t = 0; t < NT; ++t) {
     if (n_rows == kQ4PanelRows) {
-      const __m256 old = accumulate ? _mm256_loadu_ps(y[t]) : _mm256_setzero_ps();
-      _mm256_storeu_ps(y[t], _mm256_add_ps(old, acc[t]));
+      const __m256 old_lo = accumulate ? _mm256_loadu_ps(y[t]) : _mm256_setzero_ps();
+      const __m256 old_hi = accumulate ? _mm256_loadu_ps(y[t] + 8) : _mm256_setzero_ps();
+      _mm256_storeu_ps(y[t], _mm256_add_ps(old_lo, acc_lo[t]));
+      _mm256_storeu_ps(y[t] + 8, _mm256_add_ps(old_hi, acc_hi[t]));
     } else {
-      alignas(32) float v[8];
-      _mm256_store_ps(v, acc[t]);
+      alignas(32) float v[kQ4PanelRows];
+      _mm256_store_ps(v, acc_lo[t]);
+      _mm256_store_ps(v + 8, acc_hi[t]);
       for (int64_t r = 0; r < n_rows; ++r) y[t][r] = accumulate ? y[t][r] + v[r] : v[r];
     }
   }
 }
 
 void Q4PanelGemmAvx2(const Q4PanelBlock* panel, int64_t n_blocks, const ActBlockQ8* x,
-                     const int32_t* x_corr, int64_t x_stride, int64_t n_tokens, int64_t n_rows,
-                     float* y, int64_t ldy, bool accumulate) {
-  float* ys[kQ4PanelTokens];
-  for (int64_t t = 0; t < n_tokens; ++t) ys[t] = y + t * ldy;
-  switch (n_tokens) {
-    case 1:
-      return Q4PanelTile<1>(panel, n_blocks, x, x_corr, x_stride, ys, n_rows, accumulate);
-    case 2:
-      return Q4PanelTile<2>(panel, n_blocks, x, x_corr, x_stride, ys, n_rows, accumulate);
-    case 3:
-      return Q4PanelTile<3>(panel, n_blocks, x, x_corr, x_stride, ys, n_rows, accumulate);
-    default:
-      return Q4PanelTile<4>(panel, n_blocks, x, x_corr, x_stride, ys, n_rows, accumulate);
+                     const Q4PairCorr* x_corr, int64_t x_stride, int64_t n_tokens,
+                     int64_t n_rows, float* y, int64_t ldy, bool accumulate) {
+  static_assert(kQ4PanelRows == 16 && kQ4PanelTokens == 3, "the tile is 16 rows x 3 tokens");
+  for (int64_t t0 = 0; t0 < n_tokens; t0 += kQ4PanelTokens) {
+    float* ys[kQ4PanelTokens];
+    const int64_t nt = std::min<int64_t>(kQ4PanelTokens, n_tokens - t0);
+    for (int64_t t = 0; t < nt; ++t) ys[t] = y + (t0 + t) * ldy;
+    const ActBlockQ8* xt = x + t0 * x_stride;
+    const Q4PairCorr* ct = x_corr + t0 * x_stride;
+    if (nt == 3) {
+      Q4PanelTile<3>(panel, n_blocks, xt, ct, x_stride, ys, n_rows, accumulate);
+    } else if (nt == 2) {
+      Q4PanelTile<2>(panel, n_blocks, xt, ct, x_stride, ys, n_rows, accumulate);
+    } else {
+      Q4PanelTile<1>(panel, n_blocks, xt, ct, x_stride, ys, n_rows, accumulate);
+    }
   }
 }
 
