@@ -298,6 +298,50 @@ TEST_P(KernelVsScalar, MatMulAgreesWithScalarAcrossThreadCounts) {
     EXPECT_NEAR(y[i], y_ref[i], 1e-4 * (1 + std::fabs(y_ref[i])));
 }
 
+// q/k/v-style products sharing one input: the same numbers as one MatMul per matrix, for weight
+// types that want f32 and int8 activations side by side and more targets than one pass takes.
+TEST_P(KernelVsScalar, MatMulSameInputEqualsSeparateProducts) {
+  std::mt19937 rng(23);
+  const int64_t n = 512;
+  const std::vector<DType> types = {DType::kQ4_0, DType::kBF16, DType::kQ8_0,
+                                    DType::kF32,  DType::kQ4_K, DType::kQ6_K};
+  std::vector<std::vector<uint8_t>> bytes;
+  std::vector<TensorView> views;
+  for (size_t i = 0; i < types.size(); ++i) {
+    const int64_t rows = 37 + 11 * static_cast<int64_t>(i);
+    bytes.push_back(RandomRows(types[i], rows, n, rng));
+    TensorView w;
+    w.dtype = types[i];
+    w.n_dims = 2;
+    w.shape = {rows, n, 0, 0};
+    w.data = bytes.back().data();
+    w.n_bytes = bytes.back().size();
+    views.push_back(w);
+  }
+  std::normal_distribution<float> nd;
+  ThreadPool pool(3);
+  for (int64_t tokens : {1, 3}) {
+    std::vector<float> x(static_cast<size_t>(tokens * n));
+    for (float& v : x) v = nd(rng);
+    std::vector<std::vector<float>> y(views.size()), y_ref(views.size());
+    std::vector<MatMulTarget> targets;
+    for (size_t i = 0; i < views.size(); ++i) {
+      const int64_t rows = views[i].n_rows(), ldy = rows + 2;
+      y[i].assign(static_cast<size_t>(tokens * ldy), -1.f);
+      y_ref[i] = y[i];
+      targets.push_back({&views[i], y[i].data(), ldy});
+      MatMul(KernelsFor(GetParam()), pool, views[i], x.data(), tokens, n, y_ref[i].data(), ldy);
+    }
+    MatMulSameInput(KernelsFor(GetParam()), pool, targets, x.data(), tokens, n);
+    for (size_t i = 0; i < views.size(); ++i) {
+      for (size_t j = 0; j < y[i].size(); ++j) {
+        ASSERT_EQ(y[i][j], y_ref[i][j])
+            << DTypeName(types[i]) << " tokens " << tokens << " at " << j;
+      }
+    }
+  }
+}
+
 // The panel micro-kernel on every token count, partial panels, odd k lengths, odd strides and
 // unaligned activations, overwriting and accumulating.
 TEST_P(KernelVsScalar, PanelGemmMatchesScalarOnOddShapes) {
@@ -374,9 +418,12 @@ TEST_P(KernelVsScalar, PackedMatMulMatchesDequantizedProduct) {
   struct Shape {
     int64_t rows, tokens;
     bool all_types;
+    int64_t n;  // 0: just over one 256-element k block
   };
-  // The second shape spans several token blocks, several chunks of panels and a partial panel.
-  for (const Shape shape : {Shape{37, 13, true}, Shape{300, 250, false}})
+  // The second shape spans several token blocks, several chunks of panels and a partial panel;
+  // the third is wide enough for PackedMatMulQ4 to cut rows into two k blocks.
+  for (const Shape shape :
+       {Shape{37, 13, true, 0}, Shape{300, 250, false, 0}, Shape{21, 10, false, 1536}})
     for (int t = 0; t < static_cast<int>(DType::kCount); ++t) {
       const DType dtype = static_cast<DType>(t);
       if (!HasQuantizer(dtype)) continue;
@@ -385,7 +432,7 @@ TEST_P(KernelVsScalar, PackedMatMulMatchesDequantizedProduct) {
         continue;
       }
       const int64_t rows = shape.rows, tokens = shape.tokens;
-      const int64_t n = GetDTypeInfo(dtype).block_elems > 32 ? 512 : 288;  // > one 256 k-block
+      const int64_t n = shape.n != 0 ? shape.n : GetDTypeInfo(dtype).block_elems > 32 ? 512 : 288;
       std::vector<float> wf(static_cast<size_t>(rows * n));
       for (float& v : wf) v = nd(rng);
       const uint64_t row_bytes = RowBytes(dtype, static_cast<uint64_t>(n));
@@ -433,7 +480,8 @@ TEST_P(KernelVsScalar, PackedMatMulMatchesDequantizedProduct) {
 }
 
 // The int8 Q4_0 prefill panel kernel against the scalar one: every row count of a panel, token
-// counts up to two tiles and one more, partial k ranges, overwrite and accumulate, outputs with a stride; and extreme
+// counts up to two tiles and one more, partial k ranges, overwrite and accumulate, outputs with
+// a stride; and extreme
 // blocks (quants 0 or 15, activations +-127, with long runs of one sign) where the kernel's
 // wrapping int16 sums are at the edge of their range.
 void CheckQ4PanelGemm(const KernelTable& simd) {

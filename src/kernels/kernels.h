@@ -88,8 +88,8 @@ using Q4PanelGemmFn = void (*)(const Q4PanelBlock* panel, int64_t n_blocks, cons
 // The scalar version (the oracle in tests; no table uses it: without a SIMD one, Q4_0 prefill
 // takes the f32 panels).
 void Q4PanelGemmScalar(const Q4PanelBlock* panel, int64_t n_blocks, const ActBlockQ8* x,
-                       const Q4PairCorr* x_corr, int64_t x_stride, int64_t n_tokens,
-                       int64_t n_rows, float* y, int64_t ldy, bool accumulate);
+                       const Q4PairCorr* x_corr, int64_t x_stride, int64_t n_tokens, int64_t n_rows,
+                       float* y, int64_t ldy, bool accumulate);
 
 // Attention over cached rows of one KV head: row j starts at kv + j * stride elements and holds
 // head_dim elements of the cache's type (F32, F16 or BF16).

@@ -1,6 +1,7 @@
 #include "kernels/ops.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <vector>
 
@@ -8,54 +9,127 @@
 
 namespace gemma {
 
+namespace {
+
+// Activations in the format a weight type's kernels want: the f32 rows as given, or int8 blocks
+// (quantized at most once per call, into q8).
+struct KernelActivations {
+  const void* data;
+  int64_t stride_bytes;
+};
+KernelActivations ActivationsFor(const KernelTable& k, DType dtype, const float* x,
+                                 int64_t n_tokens, int64_t ldx, int64_t n,
+                                 std::vector<ActBlockQ8>* q8) {
+  if (k.activation[static_cast<size_t>(dtype)] != ActivationType::kQ8) {
+    return {x, ldx * static_cast<int64_t>(sizeof(float))};
+  }
+  const int64_t blocks = n / ActBlockQ8::kElems;
+  if (q8->size() != static_cast<size_t>(blocks * n_tokens)) {
+    q8->resize(static_cast<size_t>(blocks * n_tokens));
+    for (int64_t t = 0; t < n_tokens; ++t) {
+      QuantizeActivationsQ8(x + t * ldx, q8->data() + t * blocks, n);
+    }
+  }
+  return {q8->data(), blocks * static_cast<int64_t>(sizeof(ActBlockQ8))};
+}
+
+// One token against every target's rows in one pass over the pool: the rows stream from DRAM
+// in runs of up to 1 MiB, but at least ~8 runs per thread over all targets so the threads
+// finish together.
+constexpr size_t kMaxDecodeTargets = 4;
+
+void DecodeMatMul(const KernelTable& k, ThreadPool& pool, std::span<const MatMulTarget> targets,
+                  const float* x) {
+  if (targets.size() > kMaxDecodeTargets) {
+    DecodeMatMul(k, pool, targets.first(kMaxDecodeTargets), x);
+    return DecodeMatMul(k, pool, targets.subspan(kMaxDecodeTargets), x);
+  }
+  struct Plan {
+    DotRowsFn dot;
+    KernelActivations xa;
+    int64_t rows_per_run;
+    int64_t first_run;
+  };
+  thread_local std::vector<ActBlockQ8> x_q8;
+  x_q8.clear();
+  uint64_t total_bytes = 0;
+  for (const MatMulTarget& t : targets) total_bytes += t.w->row_bytes() * t.w->n_rows();
+  const int64_t run_bytes =
+      std::clamp<int64_t>(static_cast<int64_t>(total_bytes) / (8 * pool.size()), 64 << 10, 1 << 20);
+  std::array<Plan, kMaxDecodeTargets> plans;
+  int64_t n_runs = 0;
+  for (const MatMulTarget& t : targets) {
+    const TensorView& w = *t.w;
+    const int64_t row_size = static_cast<int64_t>(std::max<uint64_t>(1, w.row_bytes()));
+    const int64_t rows_per_run = std::max<int64_t>(4, run_bytes / row_size);
+    plans[static_cast<size_t>(&t - targets.data())] = {
+        k.dot_rows[static_cast<size_t>(w.dtype)],
+        ActivationsFor(k, w.dtype, x, 1, w.row_elems(), w.row_elems(), &x_q8), rows_per_run,
+        n_runs};
+    n_runs += (w.n_rows() + rows_per_run - 1) / rows_per_run;
+  }
+  pool.ParallelFor(n_runs, 1, [&](int64_t b0, int64_t b1, int) {
+    for (int64_t b = b0; b < b1; ++b) {
+      size_t i = 0;
+      while (i + 1 < targets.size() && plans[i + 1].first_run <= b) ++i;
+      const Plan& p = plans[i];
+      const TensorView& w = *targets[i].w;
+      const int64_t r0 = (b - p.first_run) * p.rows_per_run;
+      const int64_t rows = std::min(p.rows_per_run, w.n_rows() - r0);
+      p.dot(w.data + static_cast<uint64_t>(r0) * w.row_bytes(), w.row_bytes(), rows, p.xa.data,
+            w.row_elems(), targets[i].y + r0);
+    }
+  });
+}
+
+}  // namespace
+
 void MatMul(const KernelTable& k, ThreadPool& pool, const TensorView& w, const float* x,
             int64_t n_tokens, int64_t ldx, float* y, int64_t ldy) {
+  if (n_tokens == 1) {
+    const MatMulTarget target{&w, y, ldy};
+    return DecodeMatMul(k, pool, {&target, 1}, x);
+  }
   if (n_tokens >= kPackedMinTokens && w.dtype == DType::kQ4_0 && k.q4_panel_gemm != nullptr) {
     return PackedMatMulQ4(k, pool, w, x, n_tokens, ldx, y, ldy);
   }
   if (n_tokens >= kPackedMinTokens && k.panel_gemm != nullptr) {
     return PackedMatMul(k, pool, w, x, n_tokens, ldx, y, ldy);
   }
+  // A few tokens: the type's prefill tile over blocks of rows small enough to stay in L2 while
+  // every token passes over them.
   const int64_t n_rows = w.n_rows();
   const int64_t n = w.row_elems();
   const uint64_t row_bytes = w.row_bytes();
-  const DotRowsFn dot = k.dot_rows[static_cast<size_t>(w.dtype)];
-  // Integer kernels take the activations quantized once per call, not once per row block.
-  const void* xa = x;
-  int64_t x_stride_bytes = ldx * static_cast<int64_t>(sizeof(float));
   thread_local std::vector<ActBlockQ8> x_q8;
-  if (k.activation[static_cast<size_t>(w.dtype)] == ActivationType::kQ8) {
-    const int64_t blocks = n / ActBlockQ8::kElems;
-    x_q8.resize(static_cast<size_t>(blocks * n_tokens));
-    for (int64_t t = 0; t < n_tokens; ++t) QuantizeActivationsQ8(x + t * ldx, &x_q8[t * blocks], n);
-    xa = x_q8.data();
-    x_stride_bytes = blocks * static_cast<int64_t>(sizeof(ActBlockQ8));
-  }
-  // Several tokens: blocks of rows small enough to stay in L2 while every token of the batch
-  // passes over them. One token: longer runs for the DRAM stream (up to 1 MiB), but at least ~8
-  // per thread so the threads finish together.
+  x_q8.clear();
+  const KernelActivations xa = ActivationsFor(k, w.dtype, x, n_tokens, ldx, n, &x_q8);
   const int64_t row_size = static_cast<int64_t>(std::max<uint64_t>(1, row_bytes));
-  const int64_t run_bytes =
-      std::clamp<int64_t>(row_size * n_rows / (8 * pool.size()), 64 << 10, 1 << 20);
-  const int64_t block = n_tokens > 1 ? std::clamp<int64_t>((64 << 10) / row_size, 4, 256)
-                                     : std::max<int64_t>(4, run_bytes / row_size);
+  const int64_t block = std::clamp<int64_t>((64 << 10) / row_size, 4, 256);
   const int64_t n_blocks = (n_rows + block - 1) / block;
-  const GemmTileFn gemm = n_tokens > 1 ? k.gemm_tile[static_cast<size_t>(w.dtype)] : nullptr;
+  const GemmTileFn gemm = k.gemm_tile[static_cast<size_t>(w.dtype)];
+  const DotRowsFn dot = k.dot_rows[static_cast<size_t>(w.dtype)];
   pool.ParallelFor(n_blocks, 1, [&](int64_t b0, int64_t b1, int) {
     for (int64_t b = b0; b < b1; ++b) {
       const int64_t r0 = b * block;
       const int64_t rows = std::min(block, n_rows - r0);
       const uint8_t* wb = w.data + static_cast<uint64_t>(r0) * row_bytes;
       if (gemm != nullptr) {
-        gemm(wb, row_bytes, rows, xa, x_stride_bytes, n_tokens, n, y + r0, ldy);
+        gemm(wb, row_bytes, rows, xa.data, xa.stride_bytes, n_tokens, n, y + r0, ldy);
         continue;
       }
       for (int64_t t = 0; t < n_tokens; ++t) {
-        dot(wb, row_bytes, rows, static_cast<const uint8_t*>(xa) + t * x_stride_bytes, n,
+        dot(wb, row_bytes, rows, static_cast<const uint8_t*>(xa.data) + t * xa.stride_bytes, n,
             y + t * ldy + r0);
       }
     }
   });
+}
+
+void MatMulSameInput(const KernelTable& k, ThreadPool& pool, std::span<const MatMulTarget> targets,
+                     const float* x, int64_t n_tokens, int64_t ldx) {
+  if (n_tokens == 1) return DecodeMatMul(k, pool, targets, x);
+  for (const MatMulTarget& t : targets) MatMul(k, pool, *t.w, x, n_tokens, ldx, t.y, t.ldy);
 }
 
 void RmsNorm(const float* x, const float* gain, float eps, int64_t n, float* y) {

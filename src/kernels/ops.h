@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 
 #include "core/tensor.h"
 #include "kernels/kernels.h"
@@ -17,6 +18,17 @@ namespace gemma {
 // Y rows ldy floats apart.
 void MatMul(const KernelTable& k, ThreadPool& pool, const TensorView& w, const float* x,
             int64_t n_tokens, int64_t ldx, float* y, int64_t ldy);
+
+// Several products of the same activations (q/k/v, gate/up): MatMul for each target, except that
+// one token's products share one quantization of x and one pass over the thread pool (a barrier
+// per product was ~5 % of a decode step).
+struct MatMulTarget {
+  const TensorView* w;
+  float* y;
+  int64_t ldy;
+};
+void MatMulSameInput(const KernelTable& k, ThreadPool& pool, std::span<const MatMulTarget> targets,
+                     const float* x, int64_t n_tokens, int64_t ldx);
 
 // y = x * (mean(x^2) + eps)^-1/2 * gain, in f32 (gemma-models.md §2.1). In place allowed.
 void RmsNorm(const float* x, const float* gain, float eps, int64_t n, float* y);

@@ -1,6 +1,7 @@
 #include "model/session.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <thread>
@@ -187,16 +188,18 @@ void Session::AttentionBlock(int l, int n) {
       AddRows(lt, &scratch_.normed[t * d], d);
     }
   }
-  MatMul(kernels_, pool_, L.wq, scratch_.normed.data(), n, d, scratch_.q.data(), q_dim);
+  std::array<MatMulTarget, 3> qkv;
+  size_t n_qkv = 0;
+  qkv[n_qkv++] = {&L.wq, scratch_.q.data(), q_dim};
   if (own_kv) {
-    MatMul(kernels_, pool_, L.wk, scratch_.normed.data(), n, d, scratch_.k.data(), kv_dim);
+    qkv[n_qkv++] = {&L.wk, scratch_.k.data(), kv_dim};
+    if (lc.has_v_proj) qkv[n_qkv++] = {&L.wv, scratch_.v.data(), kv_dim};
+  }
+  MatMulSameInput(kernels_, pool_, {qkv.data(), n_qkv}, scratch_.normed.data(), n, d);
+  if (own_kv && !lc.has_v_proj) {
     // K=V layers: V is the raw K projection, before k-norm and RoPE.
-    if (lc.has_v_proj) {
-      MatMul(kernels_, pool_, L.wv, scratch_.normed.data(), n, d, scratch_.v.data(), kv_dim);
-    } else {
-      std::memcpy(scratch_.v.data(), scratch_.k.data(),
-                  sizeof(float) * static_cast<size_t>(n * kv_dim));
-    }
+    std::memcpy(scratch_.v.data(), scratch_.k.data(),
+                sizeof(float) * static_cast<size_t>(n * kv_dim));
   }
   const float* inv_freq = scratch_.rope_inv_freq(l);
   for (int t = 0; t < n; ++t) {
@@ -242,8 +245,9 @@ void Session::FeedForwardBlock(int l, int n) {
   const int64_t ff = lc.ff_dim;
   for (int t = 0; t < n; ++t)
     RmsNorm(&scratch_.x[t * d], L.ffn_norm.data(), eps, d, &scratch_.normed[t * d]);
-  MatMul(kernels_, pool_, L.w_gate, scratch_.normed.data(), n, d, scratch_.gate.data(), ff);
-  MatMul(kernels_, pool_, L.w_up, scratch_.normed.data(), n, d, scratch_.up.data(), ff);
+  const std::array<MatMulTarget, 2> gate_up = {MatMulTarget{&L.w_gate, scratch_.gate.data(), ff},
+                                               MatMulTarget{&L.w_up, scratch_.up.data(), ff}};
+  MatMulSameInput(kernels_, pool_, gate_up, scratch_.normed.data(), n, d);
   if (lc.gate_sparsity_std_mul != 0.f) {
     for (int t = 0; t < n; ++t) GaussianTopK(&scratch_.gate[t * ff], ff, lc.gate_sparsity_std_mul);
   }

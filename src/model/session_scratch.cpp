@@ -114,15 +114,15 @@ uint64_t KernelThreadScratchBytes(const ModelConfig& c, int max_batch, int n_thr
   // The kernels' buffers: PackedMatMul's and PackedMatMulQ4's (their own figures), per thread
   // the dequantized row of DotRowsDequant (dot_scalar.cpp) or the activations rearranged by
   // the BF16 and Q4_0 decode kernels (dot_avx2.cpp: one float each; quant_dot_avx2.cpp: 128
-  // bytes per 64), and the int8 activations of MatMul below kPackedMinTokens tokens (ops.cpp,
-  // calling thread only).
+  // bytes per 64), and the int8 activations of MatMul: one token's (DecodeMatMul) and up to
+  // kPackedMinTokens - 1 tokens' (ops.cpp, calling thread only).
   const uint64_t packed_prefill =
       max_batch >= kPackedMinTokens
           ? PackedMatMulScratchBytes(widest_input, max_batch, n_threads) +
                 PackedMatMulQ4ScratchBytes(widest_input, max_batch, n_threads)
           : 0;
   const uint64_t dequantized_row = uint64_t(widest_input) * (sizeof(float) + 2);
-  const uint64_t unpacked_tokens = uint64_t(std::min<int64_t>(max_batch, kPackedMinTokens - 1));
+  const uint64_t unpacked_tokens = 1 + uint64_t(std::min<int64_t>(max_batch, kPackedMinTokens - 1));
   const uint64_t int8_rows =
       uint64_t(widest_input / ActBlockQ8::kElems) * unpacked_tokens * sizeof(ActBlockQ8);
   return uint64_t(n_threads) * dequantized_row + packed_prefill + int8_rows;

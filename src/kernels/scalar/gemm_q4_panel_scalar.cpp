@@ -10,8 +10,8 @@ Q4PairCorr MakeQ4PairCorr(const ActBlockQ8& x) {
 }
 
 void Q4PanelGemmScalar(const Q4PanelBlock* panel, int64_t n_blocks, const ActBlockQ8* x,
-                       const Q4PairCorr* x_corr, int64_t x_stride, int64_t n_tokens,
-                       int64_t n_rows, float* y, int64_t ldy, bool accumulate) {
+                       const Q4PairCorr* x_corr, int64_t x_stride, int64_t n_tokens, int64_t n_rows,
+                       float* y, int64_t ldy, bool accumulate) {
   for (int64_t t = 0; t < n_tokens; ++t) {
     const ActBlockQ8* xt = x + t * x_stride;
     const Q4PairCorr* ct = x_corr + t * x_stride;

@@ -55,10 +55,12 @@ void Q4PanelTile(const Q4PanelBlock* panel, int64_t n_blocks, const ActBlockQ8* 
     const __m256 dw_hi = _mm256_load_ps(pb.d + 8);
     for (int t = 0; t < NT; ++t) {
       const __m256 dx = _mm256_set1_ps(xt[t][b].d);
-      acc_lo[t] = _mm256_fmadd_ps(_mm256_mul_ps(dw_lo, dx),
-                                  _mm256_cvtepi32_ps(_mm256_madd_epi16(s_lo[t], ones16)), acc_lo[t]);
-      acc_hi[t] = _mm256_fmadd_ps(_mm256_mul_ps(dw_hi, dx),
-                                  _mm256_cvtepi32_ps(_mm256_madd_epi16(s_hi[t], ones16)), acc_hi[t]);
+      acc_lo[t] =
+          _mm256_fmadd_ps(_mm256_mul_ps(dw_lo, dx),
+                          _mm256_cvtepi32_ps(_mm256_madd_epi16(s_lo[t], ones16)), acc_lo[t]);
+      acc_hi[t] =
+          _mm256_fmadd_ps(_mm256_mul_ps(dw_hi, dx),
+                          _mm256_cvtepi32_ps(_mm256_madd_epi16(s_hi[t], ones16)), acc_hi[t]);
     }
   }
   for (int t = 0; t < NT; ++t) {
@@ -77,8 +79,8 @@ void Q4PanelTile(const Q4PanelBlock* panel, int64_t n_blocks, const ActBlockQ8* 
 }
 
 void Q4PanelGemmAvx2(const Q4PanelBlock* panel, int64_t n_blocks, const ActBlockQ8* x,
-                     const Q4PairCorr* x_corr, int64_t x_stride, int64_t n_tokens,
-                     int64_t n_rows, float* y, int64_t ldy, bool accumulate) {
+                     const Q4PairCorr* x_corr, int64_t x_stride, int64_t n_tokens, int64_t n_rows,
+                     float* y, int64_t ldy, bool accumulate) {
   static_assert(kQ4PanelRows == 16 && kQ4PanelTokens == 3, "the tile is 16 rows x 3 tokens");
   for (int64_t t0 = 0; t0 < n_tokens; t0 += kQ4PanelTokens) {
     float* ys[kQ4PanelTokens];
