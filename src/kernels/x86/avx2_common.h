@@ -93,6 +93,24 @@ struct BlockQ4_0 {
   }
 };
 
+// The f16 scales of two Q4_0 blocks 18 bytes apart, as [first x4, second x4] in f32: the
+// pair-of-blocks decode kernels hold block b in lanes 0-3 and block b + 1 in lanes 4-7.
+inline __m256 PairScalesQ4_0(const uint8_t* block) {
+  uint16_t h0, h1;
+  std::memcpy(&h0, block, 2);
+  std::memcpy(&h1, block + BlockQ4_0::kBytes, 2);
+  const __m128i both = _mm_cvtsi32_si128(static_cast<int>(h0 | (static_cast<uint32_t>(h1) << 16)));
+  const __m128i spread = _mm_setr_epi8(0, 1, 0, 1, 0, 1, 0, 1, 2, 3, 2, 3, 2, 3, 2, 3);
+  return _mm256_cvtph_ps(_mm_shuffle_epi8(both, spread));
+}
+
+// The packed nibbles of two Q4_0 blocks: block b's 16 bytes in the low 128 bits, block b + 1's
+// in the high 128 bits.
+inline __m256i PairNibblesQ4_0(const uint8_t* block) {
+  return _mm256_loadu2_m128i(reinterpret_cast<const __m128i*>(block + BlockQ4_0::kBytes + 2),
+                             reinterpret_cast<const __m128i*>(block + 2));
+}
+
 // Eight int32 partial sums of w[i] * x[i] over 32 signed bytes: |w| (unsigned) times x with w's
 // sign, pairs summed by maddubs (|w| <= 128, |x| <= 127: no saturation), then madd.
 inline __m256i DotBytes(__m256i w, __m256i x) {

@@ -92,16 +92,6 @@ const ActPairQ4* PrepareActivationPairsQ4(const ActBlockQ8* x, int64_t n_pairs) 
   return pairs.data();
 }
 
-// The f16 scales of two blocks 18 bytes apart, as [first x4, second x4] in f32.
-inline __m256 PairScales(const uint8_t* block) {
-  uint16_t h0, h1;
-  std::memcpy(&h0, block, 2);
-  std::memcpy(&h1, block + BlockQ4_0::kBytes, 2);
-  const __m128i both = _mm_cvtsi32_si128(static_cast<int>(h0 | (static_cast<uint32_t>(h1) << 16)));
-  const __m128i spread = _mm_setr_epi8(0, 1, 0, 1, 0, 1, 0, 1, 2, 3, 2, 3, 2, 3, 2, 3);
-  return _mm256_cvtph_ps(_mm_shuffle_epi8(both, spread));
-}
-
 void DotRowsQ4_0(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const void* xv, int64_t n,
                  float* y) {
   const auto* x = static_cast<const ActBlockQ8*>(xv);
@@ -109,9 +99,7 @@ void DotRowsQ4_0(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const voi
   const ActPairQ4* xp = PrepareActivationPairsQ4(x, n_pairs);
   const __m256i low4 = _mm256_set1_epi8(0x0F), ones16 = _mm256_set1_epi16(1);
   auto pair_term = [&](const uint8_t* block, const ActPairQ4& xa, __m256 acc) {
-    const __m256i packed =
-        _mm256_loadu2_m128i(reinterpret_cast<const __m128i*>(block + BlockQ4_0::kBytes + 2),
-                            reinterpret_cast<const __m128i*>(block + 2));
+    const __m256i packed = PairNibblesQ4_0(block);
     const __m256i lo = _mm256_and_si256(packed, low4);
     const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(packed, 4), low4);
     const __m256i s16 = _mm256_add_epi16(
@@ -120,7 +108,7 @@ void DotRowsQ4_0(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const voi
     const __m256i s32 =
         _mm256_sub_epi32(_mm256_madd_epi16(s16, ones16),
                          _mm256_load_si256(reinterpret_cast<const __m256i*>(xa.corr)));
-    const __m256 scale = _mm256_mul_ps(PairScales(block), _mm256_load_ps(xa.d));
+    const __m256 scale = _mm256_mul_ps(PairScalesQ4_0(block), _mm256_load_ps(xa.d));
     return _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(s32), acc);
   };
   for (int64_t r = 0; r < n_rows; ++r) {
