@@ -171,7 +171,7 @@ void BM_Q4PanelGemm(benchmark::State& state) {
 }
 BENCHMARK(BM_Q4PanelGemm)
     ->Arg(static_cast<int64_t>(Isa::kAvx2Int8))
-    ->Arg(static_cast<int64_t>(Isa::kNeon));
+    ->Arg(static_cast<int64_t>(Isa::kNeonDotprod));
 
 // One head's attention over n cached keys (Gemma 3 head_dim 256): scores then the weighted sum
 // of V rows. args: cache dtype, isa, keys.

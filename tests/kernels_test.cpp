@@ -542,9 +542,12 @@ TEST(Q4PanelGemm, EverySimdVersionMatchesScalar) {
     CheckQ4PanelGemm(KernelsFor(isa));
     ++checked;
   }
-#if defined(__x86_64__)
-  EXPECT_GE(checked, 1) << "AVX2 machines have the avx2-int8 table";
-#endif
+  const std::vector<Isa> here = SupportedIsas();
+  for (Isa int8_table : {Isa::kAvx2Int8, Isa::kNeonDotprod}) {
+    if (std::find(here.begin(), here.end(), int8_table) != here.end()) {
+      EXPECT_GE(checked, 1) << IsaName(int8_table) << " has an int8 Q4_0 panel kernel";
+    }
+  }
   if (checked == 0) GTEST_SKIP() << "no table here has an int8 Q4_0 panel kernel";
 }
 

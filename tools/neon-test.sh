@@ -27,8 +27,10 @@ objects=()
 for src in "${sources[@]}"; do objects+=("$OUT/obj/$(echo "${src#$ROOT/}" | tr '/' '_').o"); done
 for i in "${!sources[@]}"; do
   src="${sources[$i]}" obj="${objects[$i]}"
+  extra=""
+  [[ "$src" == *_dotprod.cpp ]] && extra="-march=armv8.2-a+dotprod"  # as CMakeLists.txt
   if [[ ! -f "$obj" || "$src" -nt "$obj" || -n "$(find "$ROOT/src" "$ROOT/include" -name '*.h' -newer "$obj" -print -quit)" ]]; then
-    printf '%s\0' "$CXX ${flags[*]} -c $src -o $obj"
+    printf '%s\0' "$CXX ${flags[*]} $extra -c $src -o $obj"
   fi
 done | xargs -0 -r -P "${JOBS:-2}" -I{} sh -c "{}"
 "$CXX" -static -pthread "${objects[@]}" -o "$OUT/kernels_test"

@@ -20,6 +20,8 @@ bool CpuSupports(Isa isa) {
 #if defined(GEMMA_HAVE_ARM_KERNELS)
     case Isa::kNeon:
       return true;  // Advanced SIMD is part of every AArch64 core
+    case Isa::kNeonDotprod:
+      return GetCpuFeatures().arm_dotprod;
 #endif
     default:
       return false;
@@ -42,6 +44,10 @@ KernelTable BuildTable(Isa isa) {
     case Isa::kNeon:
       FillNeonKernels(&t);
       break;
+    case Isa::kNeonDotprod:
+      FillNeonKernels(&t);
+      FillNeonDotprodKernels(&t);
+      break;
 #endif
     default:
       break;
@@ -55,8 +61,10 @@ Isa ParseIsa(const std::string& name) {
   if (name == "avx2-int8") return Isa::kAvx2Int8;
   if (name == "avx512") return Isa::kAvx512;
   if (name == "neon") return Isa::kNeon;
-  Fail(ErrorKind::kUsage,
-       "unknown ISA '" + name + "' (expected auto, scalar, avx2, avx2-int8, avx512, neon)");
+  if (name == "neon-dotprod") return Isa::kNeonDotprod;
+  Fail(ErrorKind::kUsage, "unknown ISA '" + name +
+                              "' (expected auto, scalar, avx2, avx2-int8, avx512, neon, "
+                              "neon-dotprod)");
 }
 
 }  // namespace
@@ -73,6 +81,8 @@ const char* IsaName(Isa isa) {
       return "avx512";
     case Isa::kNeon:
       return "neon";
+    case Isa::kNeonDotprod:
+      return "neon-dotprod";
   }
   return "?";
 }
@@ -81,8 +91,9 @@ std::vector<Isa> SupportedIsas() {
   std::vector<Isa> out;
   // avx2-int8 ranks above avx2: for Q8_0/Q4_0 decode its 8-bit activations (llama.cpp's
   // accuracy) run about twice as fast as widening the quants to f32, and decode is what a
-  // person waits for. `--isa avx2` keeps the exact f32-activation kernels.
-  for (Isa isa : {Isa::kAvx512, Isa::kAvx2Int8, Isa::kAvx2, Isa::kNeon}) {
+  // person waits for. `--isa avx2` keeps the exact f32-activation kernels. The same holds for
+  // neon-dotprod over neon.
+  for (Isa isa : {Isa::kAvx512, Isa::kAvx2Int8, Isa::kAvx2, Isa::kNeonDotprod, Isa::kNeon}) {
     if (CpuSupports(isa)) out.push_back(isa);
   }
   out.push_back(Isa::kScalar);
@@ -95,9 +106,9 @@ const KernelTable& KernelsFor(Isa isa) {
          std::string("ISA '") + IsaName(isa) + "' is not compiled in or not supported by this CPU");
   }
   // Built once per ISA, immutable afterwards.
-  static const KernelTable kTables[] = {BuildTable(Isa::kScalar), BuildTable(Isa::kAvx2),
+  static const KernelTable kTables[] = {BuildTable(Isa::kScalar),   BuildTable(Isa::kAvx2),
                                         BuildTable(Isa::kAvx2Int8), BuildTable(Isa::kAvx512),
-                                        BuildTable(Isa::kNeon)};
+                                        BuildTable(Isa::kNeon),     BuildTable(Isa::kNeonDotprod)};
   return kTables[static_cast<int>(isa)];
 }
 

@@ -117,8 +117,9 @@ void PanelTransposeScalar(const float* rows, int64_t ld, int64_t kc, float* pane
 
 // A kernel table variant. kAvx2Int8 is AVX2 with int8 activations for Q8_0/Q4_0 decode (fewer
 // instructions, llama.cpp-like accuracy) and the automatic choice on AVX2 CPUs; kAvx2 keeps
-// f32 activations everywhere (exact on the dequantized weights).
-enum class Isa { kScalar, kAvx2, kAvx2Int8, kAvx512, kNeon };
+// f32 activations everywhere (exact on the dequantized weights). kNeonDotprod is NEON with the
+// same int8 activations through SDOT (ARMv8.2 dot product), the choice where the CPU has it.
+enum class Isa { kScalar, kAvx2, kAvx2Int8, kAvx512, kNeon, kNeonDotprod };
 
 struct KernelTable {
   Isa isa = Isa::kScalar;
@@ -150,7 +151,8 @@ std::vector<Isa> SupportedIsas();
 // The table for `isa`; throws Error(kUsage) when it is not compiled in or not supported here.
 const KernelTable& KernelsFor(Isa isa);
 
-// Picks the table: `request` ("auto", "", "scalar", "avx2", "avx2-int8", "avx512", "neon");
+// Picks the table: `request` ("auto", "", "scalar", "avx2", "avx2-int8", "avx512", "neon",
+// "neon-dotprod");
 // "auto"/"" honours
 // the GEMMA_ISA environment variable, then takes the best supported ISA.
 const KernelTable& SelectKernels(const std::string& request);
@@ -169,6 +171,8 @@ void FillNeonKQuantKernels(KernelTable* table);  // Q2_K..Q6_K x f32 (kquant_neo
 void FillNeonPackKernels(KernelTable* table);    // panel packing for prefill (pack_neon.cpp)
 // GELU, softcap and softmax (elementwise_neon.cpp).
 void FillNeonElementwiseKernels(KernelTable* table);
+// Q8_0/Q4_0 x int8 through SDOT, on top of the NEON table (int8_dotprod.cpp).
+void FillNeonDotprodKernels(KernelTable* table);
 #endif
 
 }  // namespace gemma
