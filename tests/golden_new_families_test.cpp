@@ -87,10 +87,8 @@ TEST_P(GoldenNewFamilies, LogitsAndGreedyMatchReference) {
   const json& tol = c.meta.at("recommended_tolerances");
   const bool quantized = p.source == "q8_0" || p.source == "q4_0";
   const bool int8_activations =
-      quantized &&
-      SelectKernels(p.isa)
-              .activation[static_cast<size_t>(p.source == "q8_0" ? DType::kQ8_0 : DType::kQ4_0)] ==
-          ActivationType::kQ8;
+      quantized && test::UsesInt8Activations(SelectKernels(p.isa),
+                                             p.source == "q8_0" ? DType::kQ8_0 : DType::kQ4_0);
 
   if (!quantized) {
     const Diff d = Compare(logits, c.logits);

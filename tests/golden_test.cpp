@@ -148,10 +148,8 @@ TEST_P(GoldenGguf, LogitsMatchReference) {
               p.type.c_str(), p.isa.c_str(), d.max_abs, d.mean_abs,
               quantized ? "gemma_pytorch on dequantized weights" : "logits.f32");
   const bool int8_activations =
-      quantized &&
-      SelectKernels(p.isa)
-              .activation[static_cast<size_t>(p.type == "q8_0" ? DType::kQ8_0 : DType::kQ4_0)] ==
-          ActivationType::kQ8;
+      quantized && test::UsesInt8Activations(SelectKernels(p.isa),
+                                             p.type == "q8_0" ? DType::kQ8_0 : DType::kQ4_0);
   if (!int8_activations) {
     // case.json: f32 engine max abs 1e-3 / mean abs 1e-4 (for the dequantized reference too).
     EXPECT_LE(d.max_abs, 1e-3);

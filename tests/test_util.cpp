@@ -81,13 +81,17 @@ std::vector<int> PromptTokens(const std::string& err) {
   return n;
 }
 
+bool UsesInt8Activations(const KernelTable& k, DType t) {
+  return k.activation[static_cast<size_t>(t)] == ActivationType::kQ8 ||
+         (t == DType::kQ4_0 && k.q4_panel_gemm != nullptr);
+}
+
 std::string ExactIsa() {
   for (Isa isa : SupportedIsas()) {
     const KernelTable& k = KernelsFor(isa);
-    const bool int8 = k.activation[static_cast<size_t>(DType::kQ8_0)] == ActivationType::kQ8 ||
-                      k.activation[static_cast<size_t>(DType::kQ4_0)] == ActivationType::kQ8 ||
-                      k.q4_panel_gemm != nullptr;
-    if (!int8) return IsaName(isa);
+    if (!UsesInt8Activations(k, DType::kQ8_0) && !UsesInt8Activations(k, DType::kQ4_0)) {
+      return IsaName(isa);
+    }
   }
   return "scalar";
 }

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "kernels/kernels.h"
+
 namespace gemma::test {
 
 // ../shared/testdata (or GEMMA_SHARED_DIR). Empty when absent.
@@ -38,9 +40,13 @@ struct CliResult {
 // stdin text.
 CliResult RunCli(const std::string& args, const std::string& stdin_text = "");
 
+// Whether `k` multiplies weights of type t with activations quantized to int8 (in decode or, for
+// Q4_0, in the int8 prefill panels): then its results carry llama.cpp's kind of rounding noise.
+bool UsesInt8Activations(const KernelTable& k, DType t);
+
 // The best kernel table here whose products are exact on the dequantized weights (f32
 // activations everywhere): what tests of a file's weight bytes run on, since the default
-// table may quantize activations to int8 (avx2-int8).
+// table may quantize activations to int8 (avx2-int8, neon-dotprod).
 std::string ExactIsa();
 
 // The prompt sizes of each turn, read from the "prompt: N tokens" timing lines on stderr.
