@@ -9,6 +9,7 @@
 
 #include "kernels/arm/neon_common.h"
 #include "kernels/kernels.h"
+#include "kernels/q4_panel_tokens.h"
 
 namespace gemma {
 namespace {
@@ -64,63 +65,46 @@ inline void GroupDots(const Q4PanelBlock& pb, int g, const int8x16_t* xv, int32x
 // row (rows 4v..4v+3 in vector v); SDOT by lane multiplies them with one group of four
 // activation bytes. Quants are 0..15, the same values as signed bytes; the sums start at the
 // block's correction and are exact in int32.
-template <int NT>
-void Q4PanelTile(const Q4PanelBlock* panel, int64_t n_blocks, const ActBlockQ8* x,
-                 const Q4PairCorr* x_corr, int64_t x_stride, float* const* y, int64_t n_rows,
-                 bool accumulate) {
-  float32x4_t acc[NT][4];
-  for (int t = 0; t < NT; ++t)
-    for (int v = 0; v < 4; ++v) acc[t][v] = vdupq_n_f32(0.f);
-  for (int64_t b = 0; b < n_blocks; ++b) {
-    const Q4PanelBlock& pb = panel[b];
-    int32x4_t s[NT][4];
-    for (int t = 0; t < NT; ++t) {
-      const Q4PairCorr& c = x_corr[t * x_stride + b];
-      const int32x4_t start = vdupq_n_s32(int32_t{c.pair[0]} + c.pair[1]);
-      for (int v = 0; v < 4; ++v) s[t][v] = start;
-    }
-    for (int h = 0; h < 2; ++h) {
-      int8x16_t xv[NT];
-      for (int t = 0; t < NT; ++t) xv[t] = vld1q_s8(x[t * x_stride + b].qs + 16 * h);
-      GroupDots<0, NT>(pb, 4 * h, xv, s);
-      GroupDots<1, NT>(pb, 4 * h + 1, xv, s);
-      GroupDots<2, NT>(pb, 4 * h + 2, xv, s);
-      GroupDots<3, NT>(pb, 4 * h + 3, xv, s);
-    }
-    for (int v = 0; v < 4; ++v) {
-      const float32x4_t dw = vld1q_f32(pb.d + 4 * v);
+struct Q4TileDotprod {
+  static_assert(kQ4PanelRows == 16, "four row vectors of four rows");
+  template <int NT>
+  static void Run(const Q4PanelBlock* panel, int64_t n_blocks, const ActBlockQ8* x,
+                  const Q4PairCorr* x_corr, int64_t x_stride, float* const* y, int64_t n_rows,
+                  bool accumulate) {
+    float32x4_t acc[NT][4];
+    for (int t = 0; t < NT; ++t)
+      for (int v = 0; v < 4; ++v) acc[t][v] = vdupq_n_f32(0.f);
+    for (int64_t b = 0; b < n_blocks; ++b) {
+      const Q4PanelBlock& pb = panel[b];
+      int32x4_t s[NT][4];
       for (int t = 0; t < NT; ++t) {
-        acc[t][v] =
-            vfmaq_f32(acc[t][v], vcvtq_f32_s32(s[t][v]), vmulq_n_f32(dw, x[t * x_stride + b].d));
+        const Q4PairCorr& c = x_corr[t * x_stride + b];
+        const int32x4_t start = vdupq_n_s32(int32_t{c.pair[0]} + c.pair[1]);
+        for (int v = 0; v < 4; ++v) s[t][v] = start;
+      }
+      for (int h = 0; h < 2; ++h) {
+        int8x16_t xv[NT];
+        for (int t = 0; t < NT; ++t) xv[t] = vld1q_s8(x[t * x_stride + b].qs + 16 * h);
+        GroupDots<0, NT>(pb, 4 * h, xv, s);
+        GroupDots<1, NT>(pb, 4 * h + 1, xv, s);
+        GroupDots<2, NT>(pb, 4 * h + 2, xv, s);
+        GroupDots<3, NT>(pb, 4 * h + 3, xv, s);
+      }
+      for (int v = 0; v < 4; ++v) {
+        const float32x4_t dw = vld1q_f32(pb.d + 4 * v);
+        for (int t = 0; t < NT; ++t) {
+          acc[t][v] =
+              vfmaq_f32(acc[t][v], vcvtq_f32_s32(s[t][v]), vmulq_n_f32(dw, x[t * x_stride + b].d));
+        }
       }
     }
-  }
-  for (int t = 0; t < NT; ++t) {
-    float v[kQ4PanelRows];
-    for (int i = 0; i < 4; ++i) vst1q_f32(v + 4 * i, acc[t][i]);
-    for (int64_t r = 0; r < n_rows; ++r) y[t][r] = accumulate ? y[t][r] + v[r] : v[r];
-  }
-}
-
-void Q4PanelGemmDotprod(const Q4PanelBlock* panel, int64_t n_blocks, const ActBlockQ8* x,
-                        const Q4PairCorr* x_corr, int64_t x_stride, int64_t n_tokens,
-                        int64_t n_rows, float* y, int64_t ldy, bool accumulate) {
-  static_assert(kQ4PanelRows == 16, "four row vectors of four rows");
-  for (int64_t t0 = 0; t0 < n_tokens; t0 += kQ4PanelTokens) {
-    float* ys[kQ4PanelTokens];
-    const int64_t nt = std::min<int64_t>(kQ4PanelTokens, n_tokens - t0);
-    for (int64_t t = 0; t < nt; ++t) ys[t] = y + (t0 + t) * ldy;
-    const ActBlockQ8* xt = x + t0 * x_stride;
-    const Q4PairCorr* ct = x_corr + t0 * x_stride;
-    if (nt == 3) {
-      Q4PanelTile<3>(panel, n_blocks, xt, ct, x_stride, ys, n_rows, accumulate);
-    } else if (nt == 2) {
-      Q4PanelTile<2>(panel, n_blocks, xt, ct, x_stride, ys, n_rows, accumulate);
-    } else {
-      Q4PanelTile<1>(panel, n_blocks, xt, ct, x_stride, ys, n_rows, accumulate);
+    for (int t = 0; t < NT; ++t) {
+      float v[kQ4PanelRows];
+      for (int i = 0; i < 4; ++i) vst1q_f32(v + 4 * i, acc[t][i]);
+      for (int64_t r = 0; r < n_rows; ++r) y[t][r] = accumulate ? y[t][r] + v[r] : v[r];
     }
   }
-}
+};
 
 }  // namespace
 
@@ -132,7 +116,7 @@ void FillNeonDotprodKernels(KernelTable* table) {
   }
   table->dot_rows[static_cast<size_t>(DType::kQ8_0)] = &DotRowsQ8<BlockQ8_0>;
   table->dot_rows[static_cast<size_t>(DType::kQ4_0)] = &DotRowsQ8<BlockQ4_0>;
-  table->q4_panel_gemm = &Q4PanelGemmDotprod;
+  table->q4_panel_gemm = &Q4PanelOverTokens<Q4TileDotprod>;
 }
 
 }  // namespace gemma

@@ -4,6 +4,7 @@
 // block's result fits in int16), so a block costs, per token and eight rows, one madd, one
 // conversion and one FMA. Each maddubs costs about three instructions (its share of the weight
 // load and the broadcast, itself, one add): the 16 x 3 tile is as far as sixteen registers go.
+#include "kernels/q4_panel_tokens.h"
 #include "kernels/x86/avx2_common.h"
 #include "kernels/x86/avx2_kernels.h"
 
@@ -16,92 +17,75 @@ inline void AddInt16InPlace(__m256i& s, __m256i m) {
   asm("vpaddw %1, %0, %0" : "+x"(s) : "x"(m));
 }
 
-template <int NT>
-void Q4PanelTile(const Q4PanelBlock* panel, int64_t n_blocks, const ActBlockQ8* x,
-                 const Q4PairCorr* x_corr, int64_t x_stride, float* const* y, int64_t n_rows,
-                 bool accumulate) {
-  const ActBlockQ8* xt[NT];
-  const Q4PairCorr* ct[NT];
-  __m256 acc_lo[NT], acc_hi[NT];
-  for (int t = 0; t < NT; ++t) {
-    xt[t] = x + t * x_stride;
-    ct[t] = x_corr + t * x_stride;
-    acc_lo[t] = acc_hi[t] = _mm256_setzero_ps();
-  }
-  const __m256i ones16 = _mm256_set1_epi16(1);
-  for (int64_t b = 0; b < n_blocks; ++b) {
-    const Q4PanelBlock& pb = panel[b];
-    __m256i s_lo[NT], s_hi[NT];
+struct Q4TileAvx2 {
+  static_assert(kQ4PanelRows == 16, "two 8-row halves per group");
+  template <int NT>
+  static void Run(const Q4PanelBlock* panel, int64_t n_blocks, const ActBlockQ8* x,
+                  const Q4PairCorr* x_corr, int64_t x_stride, float* const* y, int64_t n_rows,
+                  bool accumulate) {
+    const ActBlockQ8* xt[NT];
+    const Q4PairCorr* ct[NT];
+    __m256 acc_lo[NT], acc_hi[NT];
     for (int t = 0; t < NT; ++t) {
-      int32_t corr;
-      std::memcpy(&corr, &ct[t][b], 4);
-      s_lo[t] = s_hi[t] = _mm256_set1_epi32(corr);
+      xt[t] = x + t * x_stride;
+      ct[t] = x_corr + t * x_stride;
+      acc_lo[t] = acc_hi[t] = _mm256_setzero_ps();
     }
-    // Not unrolled: unrolled, GCC reassociates the int16 sums into a tree of live registers
-    // and spills them to the stack.
-#pragma GCC unroll 8
-    for (int g = 0; g < 8; ++g) {
-      const __m256i w_lo = _mm256_load_si256(reinterpret_cast<const __m256i*>(pb.q[g]));
-      const __m256i w_hi = _mm256_load_si256(reinterpret_cast<const __m256i*>(pb.q[g] + 32));
+    const __m256i ones16 = _mm256_set1_epi16(1);
+    for (int64_t b = 0; b < n_blocks; ++b) {
+      const Q4PanelBlock& pb = panel[b];
+      __m256i s_lo[NT], s_hi[NT];
       for (int t = 0; t < NT; ++t) {
-        int32_t four;
-        std::memcpy(&four, xt[t][b].qs + 4 * g, 4);
-        const __m256i a = _mm256_set1_epi32(four);
-        AddInt16InPlace(s_lo[t], _mm256_maddubs_epi16(w_lo, a));
-        AddInt16InPlace(s_hi[t], _mm256_maddubs_epi16(w_hi, a));
+        int32_t corr;
+        std::memcpy(&corr, &ct[t][b], 4);
+        s_lo[t] = s_hi[t] = _mm256_set1_epi32(corr);
+      }
+      // Not unrolled: unrolled, GCC reassociates the int16 sums into a tree of live registers
+      // and spills them to the stack.
+#pragma GCC unroll 8
+      for (int g = 0; g < 8; ++g) {
+        const __m256i w_lo = _mm256_load_si256(reinterpret_cast<const __m256i*>(pb.q[g]));
+        const __m256i w_hi = _mm256_load_si256(reinterpret_cast<const __m256i*>(pb.q[g] + 32));
+        for (int t = 0; t < NT; ++t) {
+          int32_t four;
+          std::memcpy(&four, xt[t][b].qs + 4 * g, 4);
+          const __m256i a = _mm256_set1_epi32(four);
+          AddInt16InPlace(s_lo[t], _mm256_maddubs_epi16(w_lo, a));
+          AddInt16InPlace(s_hi[t], _mm256_maddubs_epi16(w_hi, a));
+        }
+      }
+      const __m256 dw_lo = _mm256_load_ps(pb.d);
+      const __m256 dw_hi = _mm256_load_ps(pb.d + 8);
+      for (int t = 0; t < NT; ++t) {
+        const __m256 dx = _mm256_set1_ps(xt[t][b].d);
+        acc_lo[t] =
+            _mm256_fmadd_ps(_mm256_mul_ps(dw_lo, dx),
+                            _mm256_cvtepi32_ps(_mm256_madd_epi16(s_lo[t], ones16)), acc_lo[t]);
+        acc_hi[t] =
+            _mm256_fmadd_ps(_mm256_mul_ps(dw_hi, dx),
+                            _mm256_cvtepi32_ps(_mm256_madd_epi16(s_hi[t], ones16)), acc_hi[t]);
       }
     }
-    const __m256 dw_lo = _mm256_load_ps(pb.d);
-    const __m256 dw_hi = _mm256_load_ps(pb.d + 8);
     for (int t = 0; t < NT; ++t) {
-      const __m256 dx = _mm256_set1_ps(xt[t][b].d);
-      acc_lo[t] =
-          _mm256_fmadd_ps(_mm256_mul_ps(dw_lo, dx),
-                          _mm256_cvtepi32_ps(_mm256_madd_epi16(s_lo[t], ones16)), acc_lo[t]);
-      acc_hi[t] =
-          _mm256_fmadd_ps(_mm256_mul_ps(dw_hi, dx),
-                          _mm256_cvtepi32_ps(_mm256_madd_epi16(s_hi[t], ones16)), acc_hi[t]);
+      if (n_rows == kQ4PanelRows) {
+        const __m256 old_lo = accumulate ? _mm256_loadu_ps(y[t]) : _mm256_setzero_ps();
+        const __m256 old_hi = accumulate ? _mm256_loadu_ps(y[t] + 8) : _mm256_setzero_ps();
+        _mm256_storeu_ps(y[t], _mm256_add_ps(old_lo, acc_lo[t]));
+        _mm256_storeu_ps(y[t] + 8, _mm256_add_ps(old_hi, acc_hi[t]));
+      } else {
+        alignas(32) float v[kQ4PanelRows];
+        _mm256_store_ps(v, acc_lo[t]);
+        _mm256_store_ps(v + 8, acc_hi[t]);
+        for (int64_t r = 0; r < n_rows; ++r) y[t][r] = accumulate ? y[t][r] + v[r] : v[r];
+      }
     }
   }
-  for (int t = 0; t < NT; ++t) {
-    if (n_rows == kQ4PanelRows) {
-      const __m256 old_lo = accumulate ? _mm256_loadu_ps(y[t]) : _mm256_setzero_ps();
-      const __m256 old_hi = accumulate ? _mm256_loadu_ps(y[t] + 8) : _mm256_setzero_ps();
-      _mm256_storeu_ps(y[t], _mm256_add_ps(old_lo, acc_lo[t]));
-      _mm256_storeu_ps(y[t] + 8, _mm256_add_ps(old_hi, acc_hi[t]));
-    } else {
-      alignas(32) float v[kQ4PanelRows];
-      _mm256_store_ps(v, acc_lo[t]);
-      _mm256_store_ps(v + 8, acc_hi[t]);
-      for (int64_t r = 0; r < n_rows; ++r) y[t][r] = accumulate ? y[t][r] + v[r] : v[r];
-    }
-  }
-}
-
-void Q4PanelGemmAvx2(const Q4PanelBlock* panel, int64_t n_blocks, const ActBlockQ8* x,
-                     const Q4PairCorr* x_corr, int64_t x_stride, int64_t n_tokens, int64_t n_rows,
-                     float* y, int64_t ldy, bool accumulate) {
-  static_assert(kQ4PanelRows == 16 && kQ4PanelTokens == 3, "the tile is 16 rows x 3 tokens");
-  for (int64_t t0 = 0; t0 < n_tokens; t0 += kQ4PanelTokens) {
-    float* ys[kQ4PanelTokens];
-    const int64_t nt = std::min<int64_t>(kQ4PanelTokens, n_tokens - t0);
-    for (int64_t t = 0; t < nt; ++t) ys[t] = y + (t0 + t) * ldy;
-    const ActBlockQ8* xt = x + t0 * x_stride;
-    const Q4PairCorr* ct = x_corr + t0 * x_stride;
-    if (nt == 3) {
-      Q4PanelTile<3>(panel, n_blocks, xt, ct, x_stride, ys, n_rows, accumulate);
-    } else if (nt == 2) {
-      Q4PanelTile<2>(panel, n_blocks, xt, ct, x_stride, ys, n_rows, accumulate);
-    } else {
-      Q4PanelTile<1>(panel, n_blocks, xt, ct, x_stride, ys, n_rows, accumulate);
-    }
-  }
-}
+};
 
 }  // namespace
 
 void FillAvx2Q4PanelKernels(KernelTable* table) {
-  table->q4_panel_gemm = &Q4PanelGemmAvx2;
+  table->q4_panel_gemm = &Q4PanelOverTokens<Q4TileAvx2>;
 }
 
 }  // namespace gemma
