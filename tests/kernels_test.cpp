@@ -320,23 +320,27 @@ TEST_P(KernelVsScalar, MatMulSameInputEqualsSeparateProducts) {
   }
   std::normal_distribution<float> nd;
   ThreadPool pool(3);
-  for (int64_t tokens : {1, 3}) {
-    std::vector<float> x(static_cast<size_t>(tokens * n));
-    for (float& v : x) v = nd(rng);
-    std::vector<std::vector<float>> y(views.size()), y_ref(views.size());
-    std::vector<MatMulTarget> targets;
-    for (size_t i = 0; i < views.size(); ++i) {
-      const int64_t rows = views[i].n_rows(), ldy = rows + 2;
-      y[i].assign(static_cast<size_t>(tokens * ldy), -1.f);
-      y_ref[i] = y[i];
-      targets.push_back({&views[i], y[i].data(), ldy});
-      MatMul(KernelsFor(GetParam()), pool, views[i], x.data(), tokens, n, y_ref[i].data(), ldy);
-    }
-    MatMulSameInput(KernelsFor(GetParam()), pool, targets, x.data(), tokens, n);
-    for (size_t i = 0; i < views.size(); ++i) {
-      for (size_t j = 0; j < y[i].size(); ++j) {
-        ASSERT_EQ(y[i][j], y_ref[i][j])
-            << DTypeName(types[i]) << " tokens " << tokens << " at " << j;
+  // Also with one matrix whose rows are half as long (it reads a prefix of x): no shared pass.
+  for (bool mixed_lengths : {false, true}) {
+    if (mixed_lengths) views.front().shape[1] = n / 2;
+    for (int64_t tokens : {1, 3}) {
+      std::vector<float> x(static_cast<size_t>(tokens * n));
+      for (float& v : x) v = nd(rng);
+      std::vector<std::vector<float>> y(views.size()), y_ref(views.size());
+      std::vector<MatMulTarget> targets;
+      for (size_t i = 0; i < views.size(); ++i) {
+        const int64_t rows = views[i].n_rows(), ldy = rows + 2;
+        y[i].assign(static_cast<size_t>(tokens * ldy), -1.f);
+        y_ref[i] = y[i];
+        targets.push_back({&views[i], y[i].data(), ldy});
+        MatMul(KernelsFor(GetParam()), pool, views[i], x.data(), tokens, n, y_ref[i].data(), ldy);
+      }
+      MatMulSameInput(KernelsFor(GetParam()), pool, targets, x.data(), tokens, n);
+      for (size_t i = 0; i < views.size(); ++i) {
+        for (size_t j = 0; j < y[i].size(); ++j) {
+          ASSERT_EQ(y[i][j], y_ref[i][j])
+              << DTypeName(types[i]) << " tokens " << tokens << " at " << j;
+        }
       }
     }
   }
@@ -421,9 +425,10 @@ TEST_P(KernelVsScalar, PackedMatMulMatchesDequantizedProduct) {
     int64_t n;  // 0: just over one 256-element k block
   };
   // The second shape spans several token blocks, several chunks of panels and a partial panel;
-  // the third is wide enough for PackedMatMulQ4 to cut rows into two k blocks.
+  // the third is wide enough for PackedMatMulQ4 to cut rows into two unequal k blocks (41
+  // blocks: 21 + 20; K-quants round it up to whole super-blocks).
   for (const Shape shape :
-       {Shape{37, 13, true, 0}, Shape{300, 250, false, 0}, Shape{21, 10, false, 1536}})
+       {Shape{37, 13, true, 0}, Shape{300, 250, false, 0}, Shape{21, 10, false, 41 * 32}})
     for (int t = 0; t < static_cast<int>(DType::kCount); ++t) {
       const DType dtype = static_cast<DType>(t);
       if (!HasQuantizer(dtype)) continue;
@@ -432,7 +437,10 @@ TEST_P(KernelVsScalar, PackedMatMulMatchesDequantizedProduct) {
         continue;
       }
       const int64_t rows = shape.rows, tokens = shape.tokens;
-      const int64_t n = shape.n != 0 ? shape.n : GetDTypeInfo(dtype).block_elems > 32 ? 512 : 288;
+      const int64_t block = GetDTypeInfo(dtype).block_elems;
+      const int64_t n = shape.n != 0 ? (shape.n + block - 1) / block * block
+                        : block > 32 ? 512
+                                     : 288;
       std::vector<float> wf(static_cast<size_t>(rows * n));
       for (float& v : wf) v = nd(rng);
       const uint64_t row_bytes = RowBytes(dtype, static_cast<uint64_t>(n));

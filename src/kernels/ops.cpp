@@ -128,7 +128,11 @@ void MatMul(const KernelTable& k, ThreadPool& pool, const TensorView& w, const f
 
 void MatMulSameInput(const KernelTable& k, ThreadPool& pool, std::span<const MatMulTarget> targets,
                      const float* x, int64_t n_tokens, int64_t ldx) {
-  if (n_tokens == 1) return DecodeMatMul(k, pool, targets, x);
+  // One quantization of x serves every target only if their rows all have x's length.
+  const bool same_length = std::all_of(targets.begin(), targets.end(), [&](const MatMulTarget& t) {
+    return t.w->row_elems() == targets.front().w->row_elems();
+  });
+  if (n_tokens == 1 && same_length) return DecodeMatMul(k, pool, targets, x);
   for (const MatMulTarget& t : targets) MatMul(k, pool, *t.w, x, n_tokens, ldx, t.y, t.ldy);
 }
 
