@@ -60,8 +60,8 @@ using PanelTransposeFn = void (*)(const float* rows, int64_t ld, int64_t kc, flo
 // Int8 prefill GEMM for Q4_0 weights (int8 activations, as llama.cpp's): kQ4PanelRows rows are
 // repacked per 32-element block so one 256-bit register holds four consecutive quants of each
 // of eight rows (two registers per group of four quants); maddubs against four broadcast
-// activation bytes then yields eight rows' partial sums side by side (no horizontal sums), four
-// times the MACs per instruction of an f32 FMA. Quants stay unsigned (0..15); the "- 8" enters
+// activation bytes (AVX2; SDOT by lane on NEON) then yields eight rows' partial sums side by
+// side (no horizontal sums), four times the MACs per instruction of an f32 FMA. Quants stay unsigned (0..15); the "- 8" enters
 // as the starting value of the int16 sums (Q4PairCorr), so the block's result is exact in int16
 // (|sum of 16 products (q - 8) * x| <= 16 * 8 * 127 = 16,256) even though the partial sums
 // wrap.
@@ -152,9 +152,8 @@ std::vector<Isa> SupportedIsas();
 const KernelTable& KernelsFor(Isa isa);
 
 // Picks the table: `request` ("auto", "", "scalar", "avx2", "avx2-int8", "avx512", "neon",
-// "neon-dotprod");
-// "auto"/"" honours
-// the GEMMA_ISA environment variable, then takes the best supported ISA.
+// "neon-dotprod"); "auto"/"" honours the GEMMA_ISA environment variable, then takes the best
+// supported ISA.
 const KernelTable& SelectKernels(const std::string& request);
 
 // Per-ISA registration (src/kernels/x86, src/kernels/arm); each overrides the slots it speeds up.
