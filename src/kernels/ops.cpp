@@ -11,35 +11,41 @@ namespace gemma {
 
 namespace {
 
-// Activations in the format a weight type's kernels want: the f32 rows as given, or int8 blocks
-// (quantized at most once per call, into q8).
+bool WantsInt8(const KernelTable& k, DType dtype) {
+  return k.activation[static_cast<size_t>(dtype)] == ActivationType::kQ8;
+}
+
+// x's n_tokens rows of n floats (ldx apart) quantized to int8 blocks, into q8.
+const ActBlockQ8* QuantizeRows(const float* x, int64_t n_tokens, int64_t ldx, int64_t n,
+                               std::vector<ActBlockQ8>* q8) {
+  const int64_t blocks = n / ActBlockQ8::kElems;
+  q8->resize(static_cast<size_t>(blocks * n_tokens));
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    QuantizeActivationsQ8(x + t * ldx, q8->data() + t * blocks, n);
+  }
+  return q8->data();
+}
+
+// The activations a weight type's kernels want: the f32 rows as given, or their int8 blocks q8
+// (rows of n elements).
 struct KernelActivations {
   const void* data;
   int64_t stride_bytes;
 };
-KernelActivations ActivationsFor(const KernelTable& k, DType dtype, const float* x,
-                                 int64_t n_tokens, int64_t ldx, int64_t n,
-                                 std::vector<ActBlockQ8>* q8) {
-  if (k.activation[static_cast<size_t>(dtype)] != ActivationType::kQ8) {
-    return {x, ldx * static_cast<int64_t>(sizeof(float))};
-  }
-  const int64_t blocks = n / ActBlockQ8::kElems;
-  if (q8->size() != static_cast<size_t>(blocks * n_tokens)) {
-    q8->resize(static_cast<size_t>(blocks * n_tokens));
-    for (int64_t t = 0; t < n_tokens; ++t) {
-      QuantizeActivationsQ8(x + t * ldx, q8->data() + t * blocks, n);
-    }
-  }
-  return {q8->data(), blocks * static_cast<int64_t>(sizeof(ActBlockQ8))};
+KernelActivations ActivationsFor(const KernelTable& k, DType dtype, const float* x, int64_t ldx,
+                                 const ActBlockQ8* q8, int64_t n) {
+  if (!WantsInt8(k, dtype)) return {x, ldx * static_cast<int64_t>(sizeof(float))};
+  return {q8, n / ActBlockQ8::kElems * static_cast<int64_t>(sizeof(ActBlockQ8))};
 }
 
-// One token against every target's rows in one pass over the pool: the rows stream from DRAM
-// in runs of up to 1 MiB, but at least ~8 runs per thread over all targets so the threads
-// finish together.
+// One token against every target's rows (all of x's length) in one pass over the pool: the
+// rows stream from DRAM in runs of up to 1 MiB, but at least ~8 runs per thread over all targets
+// so the threads finish together. x is quantized once if any target wants int8.
 constexpr size_t kMaxDecodeTargets = 4;
 
 void DecodeMatMul(const KernelTable& k, ThreadPool& pool, std::span<const MatMulTarget> targets,
                   const float* x) {
+  if (targets.empty()) return;
   if (targets.size() > kMaxDecodeTargets) {
     DecodeMatMul(k, pool, targets.first(kMaxDecodeTargets), x);
     return DecodeMatMul(k, pool, targets.subspan(kMaxDecodeTargets), x);
@@ -50,22 +56,24 @@ void DecodeMatMul(const KernelTable& k, ThreadPool& pool, std::span<const MatMul
     int64_t rows_per_run;
     int64_t first_run;
   };
+  const int64_t n = targets.front().w->row_elems();
   thread_local std::vector<ActBlockQ8> x_q8;
-  x_q8.clear();
+  const bool any_int8 = std::any_of(targets.begin(), targets.end(), [&](const MatMulTarget& t) {
+    return WantsInt8(k, t.w->dtype);
+  });
+  const ActBlockQ8* q8 = any_int8 ? QuantizeRows(x, 1, n, n, &x_q8) : nullptr;
   uint64_t total_bytes = 0;
   for (const MatMulTarget& t : targets) total_bytes += t.w->row_bytes() * t.w->n_rows();
   const int64_t run_bytes =
       std::clamp<int64_t>(static_cast<int64_t>(total_bytes) / (8 * pool.size()), 64 << 10, 1 << 20);
   std::array<Plan, kMaxDecodeTargets> plans;
   int64_t n_runs = 0;
-  for (const MatMulTarget& t : targets) {
-    const TensorView& w = *t.w;
+  for (size_t i = 0; i < targets.size(); ++i) {
+    const TensorView& w = *targets[i].w;
     const int64_t row_size = static_cast<int64_t>(std::max<uint64_t>(1, w.row_bytes()));
     const int64_t rows_per_run = std::max<int64_t>(4, run_bytes / row_size);
-    plans[static_cast<size_t>(&t - targets.data())] = {
-        k.dot_rows[static_cast<size_t>(w.dtype)],
-        ActivationsFor(k, w.dtype, x, 1, w.row_elems(), w.row_elems(), &x_q8), rows_per_run,
-        n_runs};
+    plans[i] = {k.dot_rows[static_cast<size_t>(w.dtype)], ActivationsFor(k, w.dtype, x, n, q8, n),
+                rows_per_run, n_runs};
     n_runs += (w.n_rows() + rows_per_run - 1) / rows_per_run;
   }
   pool.ParallelFor(n_runs, 1, [&](int64_t b0, int64_t b1, int) {
@@ -76,8 +84,8 @@ void DecodeMatMul(const KernelTable& k, ThreadPool& pool, std::span<const MatMul
       const TensorView& w = *targets[i].w;
       const int64_t r0 = (b - p.first_run) * p.rows_per_run;
       const int64_t rows = std::min(p.rows_per_run, w.n_rows() - r0);
-      p.dot(w.data + static_cast<uint64_t>(r0) * w.row_bytes(), w.row_bytes(), rows, p.xa.data,
-            w.row_elems(), targets[i].y + r0);
+      p.dot(w.data + static_cast<uint64_t>(r0) * w.row_bytes(), w.row_bytes(), rows, p.xa.data, n,
+            targets[i].y + r0);
     }
   });
 }
@@ -102,8 +110,8 @@ void MatMul(const KernelTable& k, ThreadPool& pool, const TensorView& w, const f
   const int64_t n = w.row_elems();
   const uint64_t row_bytes = w.row_bytes();
   thread_local std::vector<ActBlockQ8> x_q8;
-  x_q8.clear();
-  const KernelActivations xa = ActivationsFor(k, w.dtype, x, n_tokens, ldx, n, &x_q8);
+  const ActBlockQ8* q8 = WantsInt8(k, w.dtype) ? QuantizeRows(x, n_tokens, ldx, n, &x_q8) : nullptr;
+  const KernelActivations xa = ActivationsFor(k, w.dtype, x, ldx, q8, n);
   const int64_t row_size = static_cast<int64_t>(std::max<uint64_t>(1, row_bytes));
   const int64_t block = std::clamp<int64_t>((64 << 10) / row_size, 4, 256);
   const int64_t n_blocks = (n_rows + block - 1) / block;
