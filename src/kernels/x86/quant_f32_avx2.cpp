@@ -2,7 +2,8 @@
 // exactly and are multiplied exactly, so results equal f32 math on the dequantized weights (the
 // scalar oracle) up to summation order. The "avx2" table (--isa avx2): more exact than 8-bit
 // activations. Decode masks the quants in place against activations rearranged once per call
-// (no widening shuffles); prefill tiles widen each block once for up to four tokens.
+// (no widening shuffles); prefill tiles widen each block once for up to four tokens (Widen,
+// BlockTerm: also an odd last Q4_0 block in decode).
 #include <vector>
 
 #include "kernels/x86/avx2_common.h"
@@ -33,35 +34,6 @@ inline __m256 BlockTerm(const uint8_t* block, const __m256 w[4], const float* x,
   return _mm256_fmadd_ps(_mm256_set1_ps(LoadF16(block)), s, acc);
 }
 
-template <typename B>
-void DotRows(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const void* xv, int64_t n,
-             float* y) {
-  const auto* x = static_cast<const float*>(xv);
-  const int64_t nb = n / 32;
-  for (int64_t r = 0; r < n_rows; ++r) {
-    const uint8_t* row = w + static_cast<uint64_t>(r) * row_bytes;
-    // Two accumulators hide the FMA latency.
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-    int64_t b = 0;
-    for (; b + 2 <= nb; b += 2) {
-      const uint8_t* b0 = row + b * B::kBytes;
-      const uint8_t* b1 = b0 + B::kBytes;
-      PrefetchAhead<2 * B::kBytes>(b0);
-      __m256 w0[4], w1[4];
-      Widen<B>(b0, w0);
-      Widen<B>(b1, w1);
-      acc0 = BlockTerm(b0, w0, x + 32 * b, acc0);
-      acc1 = BlockTerm(b1, w1, x + 32 * (b + 1), acc1);
-    }
-    if (b < nb) {
-      __m256 w0[4];
-      Widen<B>(row + b * B::kBytes, w0);
-      acc0 = BlockTerm(row + b * B::kBytes, w0, x + 32 * b, acc0);
-    }
-    y[r] = HorizontalSum(_mm256_add_ps(acc0, acc1));
-  }
-}
-
 // Prefill: widen each block once, use it for up to four tokens.
 template <typename B>
 struct RowTokens {
@@ -78,6 +50,13 @@ struct RowTokens {
     for (int t = 0; t < NT; ++t) *y[t] = HorizontalSum(acc[t]);
   }
 };
+
+// The columns of the 4 x 4 row-major matrix m (16 floats): col[s] = {m[s], m[4+s], m[8+s],
+// m[12+s]}. The decode kernels below lay activations out by quant byte this way.
+inline void ColumnsOf4x4(const float* m, __m128 col[4]) {
+  for (int k = 0; k < 4; ++k) col[k] = _mm_loadu_ps(m + 4 * k);
+  _MM_TRANSPOSE4_PS(col[0], col[1], col[2], col[3]);
+}
 
 // Q4_0 decode on pairs of blocks without widening shuffles. The 32-bit lanes of a pair's nibbles
 // (PairNibblesQ4_0) are masked in place: lane j, masked with 0x0F << 8s, is quant q of element
@@ -100,14 +79,10 @@ const ActPairQ4F32* PrepareActivationPairsQ4F32(const float* x, int64_t n_pairs)
     ActPairQ4F32& out = pairs[static_cast<size_t>(p)];
     __m256 sum = _mm256_setzero_ps();
     for (int n = 0; n < 2; ++n) {
-      // Columns of the 4 x 4 matrix m[k][s] = element 16 n + 4 k + s, for both blocks.
+      // Elements 16 n + 4 k + s of both blocks, as columns s.
       __m128 a[4], b[4];
-      for (int k = 0; k < 4; ++k) {
-        a[k] = _mm_loadu_ps(x + 64 * p + 16 * n + 4 * k);
-        b[k] = _mm_loadu_ps(x + 64 * p + 32 + 16 * n + 4 * k);
-      }
-      _MM_TRANSPOSE4_PS(a[0], a[1], a[2], a[3]);
-      _MM_TRANSPOSE4_PS(b[0], b[1], b[2], b[3]);
+      ColumnsOf4x4(x + 64 * p + 16 * n, a);
+      ColumnsOf4x4(x + 64 * p + 32 + 16 * n, b);
       for (int sh = 0; sh < 4; ++sh) {
         const __m256 column = _mm256_set_m128(b[sh], a[sh]);
         sum = _mm256_add_ps(sum, column);
@@ -169,13 +144,9 @@ const ActBlockQ8F32* PrepareActivationsQ8F32(const float* x, int64_t n_blocks) {
   blocks.resize(static_cast<size_t>(n_blocks));
   const __m256 scale = _mm256_set1_ps(1.f / 16777216);
   for (int64_t b = 0; b < n_blocks; ++b) {
-    __m128 a[4], c[4];  // rows j = 0-3 and 4-7 of the 8 x 4 matrix m[j][s] = element 4j + s
-    for (int j = 0; j < 4; ++j) {
-      a[j] = _mm_loadu_ps(x + 32 * b + 4 * j);
-      c[j] = _mm_loadu_ps(x + 32 * b + 16 + 4 * j);
-    }
-    _MM_TRANSPOSE4_PS(a[0], a[1], a[2], a[3]);
-    _MM_TRANSPOSE4_PS(c[0], c[1], c[2], c[3]);
+    __m128 a[4], c[4];  // elements 4j + s for j = 0-3 and 4-7, as columns s
+    ColumnsOf4x4(x + 32 * b, a);
+    ColumnsOf4x4(x + 32 * b + 16, c);
     for (int sh = 0; sh < 4; ++sh) {
       _mm256_store_ps(blocks[static_cast<size_t>(b)].x[sh],
                       _mm256_mul_ps(_mm256_set_m128(c[sh], a[sh]), scale));
@@ -219,8 +190,8 @@ void DotRowsQ8_0(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const voi
 }
 
 template <typename B>
-void SetSlot(KernelTable* table, DType type) {
-  table->dot_rows[static_cast<size_t>(type)] = &DotRows<B>;
+void SetSlot(KernelTable* table, DType type, DotRowsFn decode) {
+  table->dot_rows[static_cast<size_t>(type)] = decode;
   table->gemm_tile[static_cast<size_t>(type)] = &TileOverTokens<float, RowTokens<B>>;
   table->activation[static_cast<size_t>(type)] = ActivationType::kF32;
 }
@@ -228,10 +199,8 @@ void SetSlot(KernelTable* table, DType type) {
 }  // namespace
 
 void FillAvx2QuantF32Kernels(KernelTable* table) {
-  SetSlot<BlockQ8_0>(table, DType::kQ8_0);
-  SetSlot<BlockQ4_0>(table, DType::kQ4_0);
-  table->dot_rows[static_cast<size_t>(DType::kQ8_0)] = &DotRowsQ8_0;
-  table->dot_rows[static_cast<size_t>(DType::kQ4_0)] = &DotRowsQ4_0;
+  SetSlot<BlockQ8_0>(table, DType::kQ8_0, &DotRowsQ8_0);
+  SetSlot<BlockQ4_0>(table, DType::kQ4_0, &DotRowsQ4_0);
 }
 
 }  // namespace gemma
