@@ -18,8 +18,9 @@ namespace {
 // - the outputs of a chunk (kMaxChunkPanels x kPanelRows rows x kTokenBlock tokens, 66 KiB) stay
 //   in L2 too while the k blocks accumulate into them.
 // A token block of 264 takes a whole default prefill chunk (256 tokens) at once, so weights are
-// read from memory once per chunk.
-constexpr int64_t kKBlock = kPackedKBlock;
+// read from memory once per chunk. kKBlock is a multiple of every block size (32, 256), so a k
+// range starts on a block boundary.
+constexpr int64_t kKBlock = 256;
 constexpr int64_t kTokenBlock = 44 * kPanelTokens;
 constexpr int64_t kMaxChunkPanels = 4;
 

@@ -15,10 +15,6 @@ namespace gemma {
 // Below this many tokens the per-type tiles/dots win (packing costs about one token's work).
 constexpr int64_t kPackedMinTokens = 8;
 
-// Both packed products cut the k range into blocks of this many elements: a multiple of every
-// quant block size (32, 256), so a k block starts on a block boundary.
-constexpr int64_t kPackedKBlock = 256;
-
 // The token block both packed products use for n_tokens: equal blocks of at most about
 // max_block tokens, each a whole number of micro-kernel groups of `group` tokens (a short last
 // block would pay a full panel packing for a fraction of the work).
