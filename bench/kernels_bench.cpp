@@ -18,6 +18,14 @@
 namespace gemma {
 namespace {
 
+// Whether this machine runs `isa`'s table; if not, the benchmark is skipped with a message.
+bool IsaSupported(benchmark::State& state, Isa isa) {
+  std::vector<Isa> supported = SupportedIsas();
+  if (std::find(supported.begin(), supported.end(), isa) != supported.end()) return true;
+  state.SkipWithError("ISA not supported here");
+  return false;
+}
+
 // Weights in the same kind of memory as a synthetic model's (huge pages where available).
 struct Weights {
   std::shared_ptr<uint8_t[]> storage;
@@ -53,11 +61,7 @@ void BM_MatMul(benchmark::State& state) {
   const int64_t block = GetDTypeInfo(t).block_elems;
   const int64_t rows = state.range(2), tokens = state.range(3);
   const int64_t cols = (1152 + block - 1) / block * block;
-  std::vector<Isa> supported = SupportedIsas();
-  if (std::find(supported.begin(), supported.end(), isa) == supported.end()) {
-    state.SkipWithError("ISA not supported here");
-    return;
-  }
+  if (!IsaSupported(state, isa)) return;
   if (!HasQuantizer(t)) {
     state.SkipWithError("no quantizer for this type");
     return;
@@ -109,11 +113,7 @@ BENCHMARK(BM_MatMul)->Apply(Args)->UseRealTime()->Unit(benchmark::kMicrosecond);
 // tokens, the shape PackedMatMul feeds it. Its MAC rate is the ceiling for packed prefill.
 void BM_PanelGemm(benchmark::State& state) {
   const auto isa = static_cast<Isa>(state.range(0));
-  std::vector<Isa> supported = SupportedIsas();
-  if (std::find(supported.begin(), supported.end(), isa) == supported.end()) {
-    state.SkipWithError("ISA not supported here");
-    return;
-  }
+  if (!IsaSupported(state, isa)) return;
   const PanelGemmFn gemm = KernelsFor(isa).panel_gemm;
   const int64_t kc = 256;
   std::vector<float> panel(static_cast<size_t>(kc * kPanelRows), 0.01f),
@@ -136,11 +136,7 @@ BENCHMARK(BM_PanelGemm)
 // packed panel against one tile's tokens.
 void BM_Q4PanelGemm(benchmark::State& state) {
   const auto isa = static_cast<Isa>(state.range(0));
-  std::vector<Isa> supported = SupportedIsas();
-  if (std::find(supported.begin(), supported.end(), isa) == supported.end()) {
-    state.SkipWithError("ISA not supported here");
-    return;
-  }
+  if (!IsaSupported(state, isa)) return;
   const Q4PanelGemmFn gemm = KernelsFor(isa).q4_panel_gemm;
   if (gemm == nullptr) {
     state.SkipWithError("no int8 Q4_0 panel kernel in this table");
@@ -179,11 +175,7 @@ void BM_KvAttention(benchmark::State& state) {
   const auto t = static_cast<DType>(state.range(0));
   const auto isa = static_cast<Isa>(state.range(1));
   const int64_t keys = state.range(2), hd = 256;
-  std::vector<Isa> supported = SupportedIsas();
-  if (std::find(supported.begin(), supported.end(), isa) == supported.end()) {
-    state.SkipWithError("ISA not supported here");
-    return;
-  }
+  if (!IsaSupported(state, isa)) return;
   const KernelTable& k = KernelsFor(isa);
   std::vector<uint8_t> cache(static_cast<size_t>(keys * hd * 4), 0x3c);
   std::vector<float> q(static_cast<size_t>(hd), 0.1f), p(static_cast<size_t>(keys), 0.01f),
@@ -208,13 +200,6 @@ BENCHMARK(BM_KvAttention)
 // gelu_tanh_mul over a Gemma 3 1B prefill chunk (ff 6912 x 64 tokens), soft_cap over Gemma 2's
 // 256k-entry logits row (every decoded token), softmax over 4096 attention scores.
 // args: isa. Counters: elements per second.
-bool ElementwiseIsaSupported(benchmark::State& state, Isa isa) {
-  std::vector<Isa> supported = SupportedIsas();
-  if (std::find(supported.begin(), supported.end(), isa) != supported.end()) return true;
-  state.SkipWithError("ISA not supported here");
-  return false;
-}
-
 std::vector<float> NormalValues(int64_t n, float stddev, uint32_t seed) {
   std::mt19937 rng(seed);
   std::normal_distribution<float> nd(0.f, stddev);
@@ -225,7 +210,7 @@ std::vector<float> NormalValues(int64_t n, float stddev, uint32_t seed) {
 
 void BM_GeluTanhMul(benchmark::State& state) {
   const auto isa = static_cast<Isa>(state.range(0));
-  if (!ElementwiseIsaSupported(state, isa)) return;
+  if (!IsaSupported(state, isa)) return;
   const KernelTable& k = KernelsFor(isa);
   const int64_t n = 6912 * 64;
   const std::vector<float> gate = NormalValues(n, 2.f, 1), up = NormalValues(n, 1.f, 2);
@@ -241,7 +226,7 @@ void BM_GeluTanhMul(benchmark::State& state) {
 // In place like the forward pass: each iteration restores the input outside the timed region.
 void BM_SoftCap(benchmark::State& state) {
   const auto isa = static_cast<Isa>(state.range(0));
-  if (!ElementwiseIsaSupported(state, isa)) return;
+  if (!IsaSupported(state, isa)) return;
   const KernelTable& k = KernelsFor(isa);
   const int64_t n = 262144;
   const std::vector<float> logits = NormalValues(n, 10.f, 3);
@@ -259,7 +244,7 @@ void BM_SoftCap(benchmark::State& state) {
 }
 void BM_Softmax(benchmark::State& state) {
   const auto isa = static_cast<Isa>(state.range(0));
-  if (!ElementwiseIsaSupported(state, isa)) return;
+  if (!IsaSupported(state, isa)) return;
   const KernelTable& k = KernelsFor(isa);
   const int64_t n = 4096;
   const std::vector<float> scores = NormalValues(n, 3.f, 4);
