@@ -26,6 +26,17 @@ void PrintTo(Isa isa, std::ostream* os) {
 
 namespace {
 
+// A rows x cols matrix of type t over bytes (at least rows whole rows).
+TensorView MatrixView(DType t, int64_t rows, int64_t cols, const uint8_t* bytes) {
+  TensorView w;
+  w.dtype = t;
+  w.n_dims = 2;
+  w.shape = {rows, cols, 0, 0};
+  w.data = bytes;
+  w.n_bytes = RowBytes(t, static_cast<uint64_t>(cols)) * static_cast<uint64_t>(rows);
+  return w;
+}
+
 // Random bytes make valid weights for the float types only if exponents are tame; build rows
 // from random floats instead (quantized types: random block bytes with sane scales would need
 // the quantizers, so those use the same float-derived bytes where possible).
@@ -281,12 +292,7 @@ TEST_P(KernelVsScalar, MatMulAgreesWithScalarAcrossThreadCounts) {
   std::mt19937 rng(11);
   const int64_t rows = 77, n = 45, tokens = 5;
   const std::vector<uint8_t> bytes = RandomRows(DType::kBF16, rows, n, rng);
-  TensorView w;
-  w.dtype = DType::kBF16;
-  w.n_dims = 2;
-  w.shape = {rows, n, 0, 0};
-  w.data = bytes.data();
-  w.n_bytes = RowBytes(DType::kBF16, n) * rows;
+  const TensorView w = MatrixView(DType::kBF16, rows, n, bytes.data());
   std::vector<float> x(tokens * n);
   std::normal_distribution<float> nd;
   for (float& v : x) v = nd(rng);
@@ -310,13 +316,7 @@ TEST_P(KernelVsScalar, MatMulSameInputEqualsSeparateProducts) {
   for (size_t i = 0; i < types.size(); ++i) {
     const int64_t rows = 37 + 11 * static_cast<int64_t>(i);
     bytes.push_back(RandomRows(types[i], rows, n, rng));
-    TensorView w;
-    w.dtype = types[i];
-    w.n_dims = 2;
-    w.shape = {rows, n, 0, 0};
-    w.data = bytes.back().data();
-    w.n_bytes = bytes.back().size();
-    views.push_back(w);
+    views.push_back(MatrixView(types[i], rows, n, bytes.back().data()));
   }
   std::normal_distribution<float> nd;
   ThreadPool pool(3);
@@ -448,12 +448,7 @@ TEST_P(KernelVsScalar, PackedMatMulMatchesDequantizedProduct) {
       for (int64_t r = 0; r < rows; ++r) {
         QuantizeRow(dtype, &wf[static_cast<size_t>(r * n)], bytes.data() + r * row_bytes, n);
       }
-      TensorView w;
-      w.dtype = dtype;
-      w.n_dims = 2;
-      w.shape = {rows, n, 0, 0};
-      w.data = bytes.data();
-      w.n_bytes = row_bytes * rows;
+      const TensorView w = MatrixView(dtype, rows, n, bytes.data());
       std::vector<float> x(static_cast<size_t>(tokens * n));
       for (float& v : x) v = nd(rng);
       std::vector<float> y(static_cast<size_t>(tokens * rows));
