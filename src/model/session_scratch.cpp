@@ -111,21 +111,24 @@ uint64_t KernelThreadScratchBytes(const ModelConfig& c, int max_batch, int n_thr
     widest_input =
         std::max<int64_t>({widest_input, int64_t{l.n_heads} * l.head_dim, int64_t{l.ff_dim}});
   }
-  // The kernels' buffers: PackedMatMul's and PackedMatMulQ4's (their own figures), per thread
-  // the dequantized row of DotRowsDequant (dot_scalar.cpp) or the activations rearranged by
-  // the BF16 and Q4_0 decode kernels (dot_avx2.cpp: one float each; quant_dot_avx2.cpp: 128
-  // bytes per 64), and the int8 activations of MatMul: one token's (DecodeMatMul) and up to
-  // kPackedMinTokens - 1 tokens' (ops.cpp, calling thread only).
+  // The kernels' buffers: PackedMatMul's and PackedMatMulQ4's (their own figures); per thread,
+  // the activation copies the decode kernels keep, all live at once in a model that mixes
+  // types: the dequantized row of DotRowsDequant (dot_scalar.cpp) or the BF16 kernel's split
+  // (dot_avx2.cpp), one float per element, plus either the int8 Q4_0 pairs (quant_dot_avx2.cpp,
+  // 2 bytes per element) or the exact Q4_0 pairs and Q8_0 blocks (quant_f32_avx2.cpp, 4.5 and 4
+  // bytes per element), whichever table runs; and the int8 activations of MatMul: one token's
+  // (DecodeMatMul) and up to kPackedMinTokens - 1 tokens' (ops.cpp, calling thread only).
   const uint64_t packed_prefill =
       max_batch >= kPackedMinTokens
           ? PackedMatMulScratchBytes(widest_input, max_batch, n_threads) +
                 PackedMatMulQ4ScratchBytes(widest_input, max_batch, n_threads)
           : 0;
-  const uint64_t dequantized_row = uint64_t(widest_input) * (sizeof(float) + 2);
+  // 4 + max(2, 4.5 + 4) bytes per element.
+  const uint64_t decode_activations = uint64_t(widest_input) * 25 / 2;
   const uint64_t unpacked_tokens = 1 + uint64_t(std::min<int64_t>(max_batch, kPackedMinTokens - 1));
   const uint64_t int8_rows =
       uint64_t(widest_input / ActBlockQ8::kElems) * unpacked_tokens * sizeof(ActBlockQ8);
-  return uint64_t(n_threads) * dequantized_row + packed_prefill + int8_rows;
+  return uint64_t(n_threads) * decode_activations + packed_prefill + int8_rows;
 }
 
 }  // namespace gemma
