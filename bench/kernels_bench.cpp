@@ -85,7 +85,7 @@ void BM_MatMul(benchmark::State& state) {
 void Args(benchmark::internal::Benchmark* b) {
   for (DType t :
        {DType::kBF16, DType::kQ8_0, DType::kQ4_0, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K}) {
-    for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx2Int8}) {
+    for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx2Int8, Isa::kAvxVnni, Isa::kAvx512}) {
       // 96 rows: L2-resident weights (compute speed); 6912 x 1152: an ffn matrix from DRAM.
       // 4 tokens: the per-type prefill tiles; 64 and 256: the packed f32 panel path.
       for (int64_t rows : {96, 6912}) {
@@ -103,7 +103,9 @@ void Args(benchmark::internal::Benchmark* b) {
   // `gemma bench --mem`, which reads f32 rows with the same thread pool.
   for (DType t :
        {DType::kF32, DType::kBF16, DType::kQ8_0, DType::kQ4_0, DType::kQ4_K, DType::kQ6_K}) {
-    b->Args({static_cast<int64_t>(t), static_cast<int64_t>(Isa::kAvx2Int8), 65536, 1, 2});
+    for (Isa isa : {Isa::kAvx2Int8, Isa::kAvxVnni, Isa::kAvx512}) {
+      b->Args({static_cast<int64_t>(t), static_cast<int64_t>(isa), 65536, 1, 2});
+    }
   }
 }
 
@@ -130,10 +132,11 @@ void BM_PanelGemm(benchmark::State& state) {
 BENCHMARK(BM_PanelGemm)
     ->Arg(static_cast<int64_t>(Isa::kScalar))
     ->Arg(static_cast<int64_t>(Isa::kAvx2))
+    ->Arg(static_cast<int64_t>(Isa::kAvx512))
     ->Arg(static_cast<int64_t>(Isa::kNeon));
 
 // The int8 Q4_0 prefill micro-kernel alone on L1-resident operands: eight 32-element blocks of a
-// packed panel against one tile's tokens.
+// packed panel against 24 tokens.
 void BM_Q4PanelGemm(benchmark::State& state) {
   const auto isa = static_cast<Isa>(state.range(0));
   if (!IsaSupported(state, isa)) return;
@@ -148,24 +151,28 @@ void BM_Q4PanelGemm(benchmark::State& state) {
     std::memset(pb.q, 9, sizeof pb.q);
     for (float& d : pb.d) d = 0.01f;
   }
-  std::vector<ActBlockQ8> x(static_cast<size_t>(n_blocks * kQ4PanelTokens));
+  // 24 tokens: whole tiles of every table (3 tokens on AVX2 and NEON, 8 on AVX-512).
+  const int64_t tokens = 24;
+  std::vector<ActBlockQ8> x(static_cast<size_t>(n_blocks * tokens));
   for (ActBlockQ8& b : x) {
     b.d = 0.5f;
     std::memset(b.qs, 3, sizeof b.qs);
   }
   std::vector<Q4PairCorr> corr(x.size(), MakeQ4PairCorr(x[0]));
-  std::vector<float> y(kQ4PanelRows * kQ4PanelTokens);
+  std::vector<float> y(static_cast<size_t>(kQ4PanelRows * tokens));
   for (auto _ : state) {
-    gemm(panel.data(), n_blocks, x.data(), corr.data(), n_blocks, kQ4PanelTokens, kQ4PanelRows,
-         y.data(), kQ4PanelRows, true);
+    gemm(panel.data(), n_blocks, x.data(), corr.data(), n_blocks, tokens, kQ4PanelRows, y.data(),
+         kQ4PanelRows, true);
     benchmark::DoNotOptimize(y.data());
   }
   state.SetLabel(IsaName(isa));
   state.counters["MACs"] = benchmark::Counter(
-      static_cast<double>(n_blocks * 32 * kQ4PanelRows * kQ4PanelTokens) * state.iterations(),
+      static_cast<double>(n_blocks * 32 * kQ4PanelRows * tokens) * state.iterations(),
       benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_Q4PanelGemm)
+    ->Arg(static_cast<int64_t>(Isa::kAvx512))
+    ->Arg(static_cast<int64_t>(Isa::kAvxVnni))
     ->Arg(static_cast<int64_t>(Isa::kAvx2Int8))
     ->Arg(static_cast<int64_t>(Isa::kNeonDotprod));
 

@@ -484,9 +484,8 @@ TEST_P(KernelVsScalar, PackedMatMulMatchesDequantizedProduct) {
 
 // The int8 Q4_0 prefill panel kernel against the scalar one: every row count of a panel, token
 // counts up to two tiles and one more, partial k ranges, overwrite and accumulate, outputs with
-// a stride; and extreme
-// blocks (quants 0 or 15, activations +-127, with long runs of one sign) where the kernel's
-// wrapping int16 sums are at the edge of their range.
+// a stride; and extreme blocks (quants 0 or 15, activations +-127, with long runs of one sign)
+// where the AVX2 kernel's wrapping int16 sums are at the edge of their range.
 void CheckQ4PanelGemm(const KernelTable& simd) {
   std::mt19937 rng(29);
   std::uniform_int_distribution<int> quant(0, 15), act(-127, 127), coin(0, 1);
@@ -509,7 +508,9 @@ void CheckQ4PanelGemm(const KernelTable& simd) {
           }
         }
         const int64_t x_stride = n_blocks + 2;  // tokens' blocks need not be adjacent
-        const int64_t max_tokens = 2 * kQ4PanelTokens + 1;
+        // Two groups of the widest tile (8 tokens, AVX-512) and one more, so every tile size and
+        // remainder of every table runs.
+        const int64_t max_tokens = 17;
         std::vector<ActBlockQ8> x(static_cast<size_t>(max_tokens * x_stride));
         std::vector<Q4PairCorr> corr(x.size());
         for (size_t i = 0; i < x.size(); ++i) {
@@ -527,7 +528,19 @@ void CheckQ4PanelGemm(const KernelTable& simd) {
             Q4PanelGemmScalar(panel.data(), n_blocks, x.data(), corr.data(), x_stride, tokens,
                               n_rows, y_ref.data(), ldy, accumulate);
             for (size_t i = 0; i < y.size(); ++i) {
-              ASSERT_NEAR(y[i], y_ref[i], 1e-4 * (1 + std::fabs(y_ref[i])))
+              // Block terms in f32 summed in different orders: the error scales with the terms'
+              // magnitudes, not with their (possibly cancelling) sum.
+              const int64_t t = static_cast<int64_t>(i) / ldy, r = static_cast<int64_t>(i) % ldy;
+              double magnitude = 0;
+              for (int64_t b = 0; r < n_rows && b < n_blocks; ++b) {
+                const ActBlockQ8& a = x[static_cast<size_t>(t * x_stride + b)];
+                const Q4PanelBlock& pb = panel[static_cast<size_t>(b)];
+                double block = 0;
+                for (int e = 0; e < 32; ++e)
+                  block += std::abs((pb.q[e / 4][4 * r + e % 4] - 8) * a.qs[e]);
+                magnitude += std::fabs(pb.d[r] * a.d) * block;
+              }
+              ASSERT_NEAR(y[i], y_ref[i], 2e-6 * magnitude + 1e-5 * (1 + std::fabs(y_ref[i])))
                   << IsaName(simd.isa) << (extremes ? " extreme" : "") << " blocks " << n_blocks
                   << " rows " << n_rows << " tokens " << tokens << " at " << i;
             }
@@ -546,7 +559,7 @@ TEST(Q4PanelGemm, EverySimdVersionMatchesScalar) {
     ++checked;
   }
   const std::vector<Isa> here = SupportedIsas();
-  for (Isa int8_table : {Isa::kAvx2Int8, Isa::kNeonDotprod}) {
+  for (Isa int8_table : {Isa::kAvx512, Isa::kAvxVnni, Isa::kAvx2Int8, Isa::kNeonDotprod}) {
     if (std::find(here.begin(), here.end(), int8_table) != here.end()) {
       EXPECT_GE(checked, 1) << IsaName(int8_table) << " has an int8 Q4_0 panel kernel";
     }

@@ -4,7 +4,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config xz-utils
   libcli11-dev libfmt-dev libspdlog-dev libsentencepiece-dev nlohmann-json3-dev
-  libgtest-dev libgmock-dev libbenchmark-dev libopenblas-dev libedit-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libopenblas-dev libedit-dev libsimde-dev
   clang libclang-rt-14-dev g++-aarch64-linux-gnu qemu-user-static
 )
 missing=()

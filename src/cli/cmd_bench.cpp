@@ -391,8 +391,8 @@ Command MakeBenchCommand() {
     app.add_option("-t,--threads", f->threads, "Thread counts to sweep, comma separated");
     app.add_option("-o,--output", f->output, "md (default), csv, json, jsonl");
     app.add_option("--isa", f->isa,
-                   "Kernel instruction sets, comma separated (auto, avx2-int8, avx2, neon-dotprod, "
-                   "neon, scalar)");
+                   "Kernel instruction sets, comma separated (auto, avx512, avx-vnni, avx2-int8, "
+                   "avx2, neon-dotprod, neon, scalar)");
     app.add_option("--baseline", f->baseline,
                    "llama-bench JSON/JSONL output to compare with (adds baseline t/s and ratio)");
     app.add_option("--kv-type,--cache-type-k", f->kv_type,

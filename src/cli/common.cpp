@@ -28,9 +28,10 @@ void AddModelFlags(CLI::App& app, ModelFlags* f, bool model_required) {
                  "(f32 for logits)")
       ->check(CLI::IsMember({"f32", "f16", "bf16"}));
   app.add_option("--isa", f->isa,
-                 "Kernel instruction set: auto (on x86: avx2-int8, 8-bit activations for "
-                 "Q8_0/Q4_0 decode), avx2 (f32 activations, exact), neon-dotprod (ARM, 8-bit "
-                 "activations as avx2-int8), neon, scalar (env GEMMA_ISA)");
+                 "Kernel instruction set: auto (the best this CPU runs), avx512 (AVX-512 + "
+                 "VNNI), avx-vnni, avx2-int8 (8-bit activations for Q8_0/Q4_0, as the three "
+                 "before), avx2 (f32 activations, exact), neon-dotprod (ARM, 8-bit "
+                 "activations), neon, scalar (env GEMMA_ISA)");
 }
 
 void AddTokenizerFlag(CLI::App& app, ModelFlags* f) {

@@ -1,3 +1,4 @@
+#include <array>
 #include <cstdlib>
 #include <string>
 
@@ -8,7 +9,15 @@
 namespace gemma {
 namespace {
 
-bool CpuSupports(Isa isa) {
+constexpr size_t kIsaCount = static_cast<size_t>(Isa::kAvxVnni) + 1;
+
+// Fill functions EmulateIsaForTests registered, by ISA.
+std::array<void (*)(KernelTable*), kIsaCount>& EmulatedFills() {
+  static std::array<void (*)(KernelTable*), kIsaCount> fills{};
+  return fills;
+}
+
+bool CpuRuns(Isa isa) {
   switch (isa) {
     case Isa::kScalar:
       return true;
@@ -16,6 +25,10 @@ bool CpuSupports(Isa isa) {
     case Isa::kAvx2:
     case Isa::kAvx2Int8:
       return GetCpuFeatures().avx2;
+    case Isa::kAvx512:
+      return GetCpuFeatures().avx512 && GetCpuFeatures().avx512_vnni;
+    case Isa::kAvxVnni:
+      return GetCpuFeatures().avx_vnni;
 #endif
 #if defined(GEMMA_HAVE_ARM_KERNELS)
     case Isa::kNeon:
@@ -28,9 +41,17 @@ bool CpuSupports(Isa isa) {
   }
 }
 
+bool CpuSupports(Isa isa) {
+  return CpuRuns(isa) || EmulatedFills()[static_cast<size_t>(isa)] != nullptr;
+}
+
 KernelTable BuildTable(Isa isa) {
   KernelTable t;
   FillScalarKernels(&t);  // every slot has at least the reference
+  if (!CpuRuns(isa)) {
+    if (auto* fill = EmulatedFills()[static_cast<size_t>(isa)]) fill(&t);
+    return t;
+  }
   switch (isa) {
 #if defined(GEMMA_HAVE_X86_KERNELS)
     case Isa::kAvx2:
@@ -38,6 +59,12 @@ KernelTable BuildTable(Isa isa) {
       break;
     case Isa::kAvx2Int8:
       FillAvx2Int8Kernels(&t);
+      break;
+    case Isa::kAvx512:
+      native::FillAvx512Kernels(&t);
+      break;
+    case Isa::kAvxVnni:
+      native::FillAvxVnniKernels(&t);
       break;
 #endif
 #if defined(GEMMA_HAVE_ARM_KERNELS)
@@ -60,10 +87,11 @@ Isa ParseIsa(const std::string& name) {
   if (name == "avx2") return Isa::kAvx2;
   if (name == "avx2-int8") return Isa::kAvx2Int8;
   if (name == "avx512") return Isa::kAvx512;
+  if (name == "avx-vnni") return Isa::kAvxVnni;
   if (name == "neon") return Isa::kNeon;
   if (name == "neon-dotprod") return Isa::kNeonDotprod;
   Fail(ErrorKind::kUsage, "unknown ISA '" + name +
-                              "' (expected auto, scalar, avx2, avx2-int8, avx512, neon, "
+                              "' (expected auto, scalar, avx2, avx2-int8, avx-vnni, avx512, neon, "
                               "neon-dotprod)");
 }
 
@@ -83,6 +111,8 @@ const char* IsaName(Isa isa) {
       return "neon";
     case Isa::kNeonDotprod:
       return "neon-dotprod";
+    case Isa::kAvxVnni:
+      return "avx-vnni";
   }
   return "?";
 }
@@ -93,7 +123,8 @@ std::vector<Isa> SupportedIsas() {
   // accuracy) run about twice as fast as widening the quants to f32, and decode is what a
   // person waits for. `--isa avx2` keeps the exact f32-activation kernels. The same holds for
   // neon-dotprod over neon.
-  for (Isa isa : {Isa::kAvx512, Isa::kAvx2Int8, Isa::kAvx2, Isa::kNeonDotprod, Isa::kNeon}) {
+  for (Isa isa :
+       {Isa::kAvx512, Isa::kAvxVnni, Isa::kAvx2Int8, Isa::kAvx2, Isa::kNeonDotprod, Isa::kNeon}) {
     if (CpuSupports(isa)) out.push_back(isa);
   }
   out.push_back(Isa::kScalar);
@@ -108,8 +139,13 @@ const KernelTable& KernelsFor(Isa isa) {
   // Built once per ISA, immutable afterwards.
   static const KernelTable kTables[] = {BuildTable(Isa::kScalar),   BuildTable(Isa::kAvx2),
                                         BuildTable(Isa::kAvx2Int8), BuildTable(Isa::kAvx512),
-                                        BuildTable(Isa::kNeon),     BuildTable(Isa::kNeonDotprod)};
+                                        BuildTable(Isa::kNeon),     BuildTable(Isa::kNeonDotprod),
+                                        BuildTable(Isa::kAvxVnni)};
   return kTables[static_cast<int>(isa)];
+}
+
+void EmulateIsaForTests(Isa isa, void (*fill)(KernelTable*)) {
+  EmulatedFills()[static_cast<size_t>(isa)] = fill;
 }
 
 const KernelTable& SelectKernels(const std::string& request) {

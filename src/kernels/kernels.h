@@ -61,8 +61,9 @@ using PanelTransposeFn = void (*)(const float* rows, int64_t ld, int64_t kc, flo
 // repacked per 32-element block so one 256-bit register holds four consecutive quants of each
 // of eight rows (two registers per group of four quants); maddubs against four broadcast
 // activation bytes (AVX2; SDOT by lane on NEON) then yields eight rows' partial sums side by
-// side (no horizontal sums), four times the MACs per instruction of an f32 FMA. Quants stay unsigned (0..15); the "- 8" enters
-// as the starting value of the int16 sums (Q4PairCorr), so the block's result is exact in int16
+// side (no horizontal sums), four times the MACs per instruction of an f32 FMA. Quants stay
+// unsigned (0..15); the "- 8" enters as the starting value of the int16 sums (Q4PairCorr), so the
+// block's result is exact in int16
 // (|sum of 16 products (q - 8) * x| <= 16 * 8 * 127 = 16,256) even though the partial sums
 // wrap.
 constexpr int kQ4PanelRows = 16;
@@ -80,7 +81,9 @@ Q4PairCorr MakeQ4PairCorr(const ActBlockQ8& x);
 //   (sum_i (panel quant of row r, element i - 8) * x[t][b].qs[i])
 // for t < n_tokens, r < n_rows <= kQ4PanelRows; token t's blocks start at x + t * x_stride (and
 // x_corr + t * x_stride, x_corr[.] = MakeQ4PairCorr(x[.])). Rows past n_rows must be zero in the
-// panel. Kernels take the tokens kQ4PanelTokens at a time.
+// panel. Each ISA's tile takes as many tokens at a time as its registers hold (q4_panel_tokens.h);
+// kQ4PanelTokens is the AVX2 and NEON tiles' count, and callers cut token blocks in multiples
+// of it.
 constexpr int kQ4PanelTokens = 3;
 using Q4PanelGemmFn = void (*)(const Q4PanelBlock* panel, int64_t n_blocks, const ActBlockQ8* x,
                                const Q4PairCorr* x_corr, int64_t x_stride, int64_t n_tokens,
@@ -117,9 +120,13 @@ void PanelTransposeScalar(const float* rows, int64_t ld, int64_t kc, float* pane
 
 // A kernel table variant. kAvx2Int8 is AVX2 with int8 activations for Q8_0/Q4_0 decode (fewer
 // instructions, llama.cpp-like accuracy) and the automatic choice on AVX2 CPUs; kAvx2 keeps
-// f32 activations everywhere (exact on the dequantized weights). kNeonDotprod is NEON with the
-// same int8 activations through SDOT (ARMv8.2 dot product), the choice where the CPU has it.
-enum class Isa { kScalar, kAvx2, kAvx2Int8, kAvx512, kNeon, kNeonDotprod };
+// f32 activations everywhere (exact on the dequantized weights). kAvx512 is kAvx2Int8 with
+// 512-bit float kernels and VNNI for the int8 ones (needs AVX-512 F/BW/VL/DQ and VNNI);
+// kAvxVnni is kAvx2Int8 with the int8 ones on 256-bit VNNI (AVX-VNNI: Alder Lake and later
+// cores without AVX-512).
+// kNeonDotprod is NEON with the same int8 activations through SDOT (ARMv8.2 dot product), the
+// choice where the CPU has it.
+enum class Isa { kScalar, kAvx2, kAvx2Int8, kAvx512, kNeon, kNeonDotprod, kAvxVnni };
 
 struct KernelTable {
   Isa isa = Isa::kScalar;
@@ -151,9 +158,14 @@ std::vector<Isa> SupportedIsas();
 // The table for `isa`; throws Error(kUsage) when it is not compiled in or not supported here.
 const KernelTable& KernelsFor(Isa isa);
 
-// Picks the table: `request` ("auto", "", "scalar", "avx2", "avx2-int8", "avx512", "neon",
-// "neon-dotprod"); "auto"/"" honours the GEMMA_ISA environment variable, then takes the best
-// supported ISA.
+// Tests only: makes KernelsFor and SupportedIsas serve the table `fill` builds for an `isa` this
+// CPU cannot run (the AVX-512 kernels compiled against SIMDe's portable emulation of their
+// intrinsics, tests/avx512_emulation.cpp). Must be called before the first KernelsFor.
+void EmulateIsaForTests(Isa isa, void (*fill)(KernelTable*));
+
+// Picks the table: `request` ("auto", "", "scalar", "avx2", "avx2-int8", "avx-vnni", "avx512",
+// "neon", "neon-dotprod"); "auto"/"" honours the GEMMA_ISA environment variable, then takes the
+// best supported ISA.
 const KernelTable& SelectKernels(const std::string& request);
 
 // Per-ISA registration (src/kernels/x86, src/kernels/arm); each overrides the slots it speeds up.
@@ -163,6 +175,10 @@ void FillScalarElementwiseKernels(KernelTable* table);  // libm versions from op
 #if defined(GEMMA_HAVE_X86_KERNELS)
 void FillAvx2Kernels(KernelTable* table);
 void FillAvx2Int8Kernels(KernelTable* table);
+namespace native {                            // see x86/x86_intrinsics.h
+void FillAvx512Kernels(KernelTable* table);   // AVX-512 F/BW/VL/DQ + VNNI (dot_avx512.cpp)
+void FillAvxVnniKernels(KernelTable* table);  // AVX2 + AVX-VNNI (int8_avxvnni.cpp)
+}  // namespace native
 #endif
 #if defined(GEMMA_HAVE_ARM_KERNELS)
 void FillNeonKernels(KernelTable* table);

@@ -116,14 +116,15 @@ uint64_t KernelThreadScratchBytes(const ModelConfig& c, int max_batch, int n_thr
   // types: the dequantized row of DotRowsDequant (dot_scalar.cpp) or the BF16 kernel's split
   // (dot_avx2.cpp), one float per element, plus either the int8 Q4_0 pairs (quant_dot_avx2.cpp,
   // 2 bytes per element) or the exact Q4_0 pairs and Q8_0 blocks (quant_f32_avx2.cpp, 4.5 and 4
-  // bytes per element), whichever table runs; and the int8 activations of MatMul: one token's
+  // bytes per element) or the VNNI pairs of both types (int8_vnni_avx512.cpp, 3 + 3 bytes per
+  // element), whichever table runs; and the int8 activations of MatMul: one token's
   // (DecodeMatMul) and up to kPackedMinTokens - 1 tokens' (ops.cpp, calling thread only).
   const uint64_t packed_prefill =
       max_batch >= kPackedMinTokens
           ? PackedMatMulScratchBytes(widest_input, max_batch, n_threads) +
                 PackedMatMulQ4ScratchBytes(widest_input, max_batch, n_threads)
           : 0;
-  // 4 + max(2, 4.5 + 4) bytes per element.
+  // 4 + max(2, 4.5 + 4, 3 + 3) bytes per element.
   const uint64_t decode_activations = uint64_t(widest_input) * 25 / 2;
   const uint64_t unpacked_tokens = 1 + uint64_t(std::min<int64_t>(max_batch, kPackedMinTokens - 1));
   const uint64_t int8_rows =

@@ -9,6 +9,7 @@
 #include "core/dtype.h"
 #include "kernels/arm/neon_common.h"
 #include "kernels/kernels.h"
+#include "kernels/token_count.h"
 
 namespace gemma {
 namespace {
@@ -97,22 +98,8 @@ void PanelMicro(const float* panel, int64_t kc, const float* x, int64_t ldx, int
 void PanelGemmNeon(const float* panel, int64_t kc, const float* x, int64_t ldx, int64_t n_tokens,
                    int64_t n_rows, float* y, int64_t ldy, bool accumulate) {
   static_assert(kPanelRows == 16 && kPanelTokens == 6, "the micro-kernel is written for 16 x 6");
-  switch (n_tokens) {
-    case 1:
-      return PanelMicro<1>(panel, kc, x, ldx, n_rows, y, ldy, accumulate);
-    case 2:
-      return PanelMicro<2>(panel, kc, x, ldx, n_rows, y, ldy, accumulate);
-    case 3:
-      return PanelMicro<3>(panel, kc, x, ldx, n_rows, y, ldy, accumulate);
-    case 4:
-      return PanelMicro<4>(panel, kc, x, ldx, n_rows, y, ldy, accumulate);
-    case 5:
-      return PanelMicro<5>(panel, kc, x, ldx, n_rows, y, ldy, accumulate);
-    case 6:
-      return PanelMicro<6>(panel, kc, x, ldx, n_rows, y, ldy, accumulate);
-    default:
-      return;
-  }
+  WithTokenCount<kPanelTokens>(
+      n_tokens, [&]<int NT>() { PanelMicro<NT>(panel, kc, x, ldx, n_rows, y, ldy, accumulate); });
 }
 
 // Attention over cached rows (KvScoresFn / KvAccumulateFn).

@@ -67,6 +67,7 @@ inline void GroupDots(const Q4PanelBlock& pb, int g, const int8x16_t* xv, int32x
 // block's correction and are exact in int32.
 struct Q4TileDotprod {
   static_assert(kQ4PanelRows == 16, "four row vectors of four rows");
+  static constexpr int kTokens = kQ4PanelTokens;
   template <int NT>
   static void Run(const Q4PanelBlock* panel, int64_t n_blocks, const ActBlockQ8* x,
                   const Q4PairCorr* x_corr, int64_t x_stride, float* const* y, int64_t n_rows,

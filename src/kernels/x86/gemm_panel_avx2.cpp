@@ -2,6 +2,7 @@
 // Per k: two loads of the k-major panel, one broadcast per token, 12 FMAs into 12 accumulators,
 // so the FMA units, not the loads, set the pace; no horizontal sums, and each token's 16 outputs
 // are stored as two vectors.
+#include "kernels/token_count.h"
 #include "kernels/x86/avx2_common.h"
 #include "kernels/x86/avx2_kernels.h"
 
@@ -82,22 +83,8 @@ void Micro(const float* panel, int64_t kc, const float* x, int64_t ldx, int64_t 
 
 void PanelGemmAvx2(const float* panel, int64_t kc, const float* x, int64_t ldx, int64_t n_tokens,
                    int64_t n_rows, float* y, int64_t ldy, bool accumulate) {
-  switch (n_tokens) {
-    case 1:
-      return Micro<1>(panel, kc, x, ldx, n_rows, y, ldy, accumulate);
-    case 2:
-      return Micro<2>(panel, kc, x, ldx, n_rows, y, ldy, accumulate);
-    case 3:
-      return Micro<3>(panel, kc, x, ldx, n_rows, y, ldy, accumulate);
-    case 4:
-      return Micro<4>(panel, kc, x, ldx, n_rows, y, ldy, accumulate);
-    case 5:
-      return Micro<5>(panel, kc, x, ldx, n_rows, y, ldy, accumulate);
-    case 6:
-      return Micro<6>(panel, kc, x, ldx, n_rows, y, ldy, accumulate);
-    default:
-      return;
-  }
+  WithTokenCount<kPanelTokens>(
+      n_tokens, [&]<int NT>() { Micro<NT>(panel, kc, x, ldx, n_rows, y, ldy, accumulate); });
 }
 
 }  // namespace

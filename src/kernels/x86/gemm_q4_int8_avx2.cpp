@@ -19,6 +19,7 @@ inline void AddInt16InPlace(__m256i& s, __m256i m) {
 
 struct Q4TileAvx2 {
   static_assert(kQ4PanelRows == 16, "two 8-row halves per group");
+  static constexpr int kTokens = kQ4PanelTokens;
   template <int NT>
   static void Run(const Q4PanelBlock* panel, int64_t n_blocks, const ActBlockQ8* x,
                   const Q4PairCorr* x_corr, int64_t x_stride, float* const* y, int64_t n_rows,

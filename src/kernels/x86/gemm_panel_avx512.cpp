@@ -1,0 +1,49 @@
+// AVX-512 panel GEMM (see PanelGemmFn): the 16 rows of a panel are one 512-bit register, so per
+// k one load of the k-major panel feeds one FMA per token against that token's broadcast
+// activation. Each output is one lane summed over k in order, as every ISA's version.
+#include "kernels/token_count.h"
+#include "kernels/x86/avx512_common.h"
+
+namespace gemma::GEMMA_X86_NS {
+namespace {
+
+static_assert(kPanelRows == 16 && kPanelTokens == 6, "the micro-kernel is written for 16 x 6");
+
+// Stores (or adds) one token's 16 outputs; a partial panel writes only the first n_rows.
+inline void StoreToken(__m512 acc, float* out, int64_t n_rows, bool accumulate) {
+  if (n_rows == kPanelRows) {
+    if (accumulate) acc = _mm512_add_ps(acc, _mm512_loadu_ps(out));
+    _mm512_storeu_ps(out, acc);
+    return;
+  }
+  alignas(64) float tmp[kPanelRows];
+  _mm512_store_ps(tmp, acc);
+  for (int64_t r = 0; r < n_rows; ++r) out[r] = accumulate ? out[r] + tmp[r] : tmp[r];
+}
+
+template <int NT>
+void Micro(const float* panel, int64_t kc, const float* x, int64_t ldx, int64_t n_rows, float* y,
+           int64_t ldy, bool accumulate) {
+  __m512 acc[NT];
+  for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
+  for (int64_t k = 0; k < kc; ++k) {
+    const __m512 w = _mm512_loadu_ps(panel + k * kPanelRows);
+    for (int t = 0; t < NT; ++t)
+      acc[t] = _mm512_fmadd_ps(w, _mm512_set1_ps(x[t * ldx + k]), acc[t]);
+  }
+  for (int t = 0; t < NT; ++t) StoreToken(acc[t], y + t * ldy, n_rows, accumulate);
+}
+
+void PanelGemmAvx512(const float* panel, int64_t kc, const float* x, int64_t ldx, int64_t n_tokens,
+                     int64_t n_rows, float* y, int64_t ldy, bool accumulate) {
+  WithTokenCount<kPanelTokens>(
+      n_tokens, [&]<int NT>() { Micro<NT>(panel, kc, x, ldx, n_rows, y, ldy, accumulate); });
+}
+
+}  // namespace
+
+void FillAvx512PanelKernels(KernelTable* table) {
+  table->panel_gemm = &PanelGemmAvx512;
+}
+
+}  // namespace gemma::GEMMA_X86_NS

@@ -1,0 +1,141 @@
+// AVX-VNNI (256-bit vpdpbusd, on cores without AVX-512: Alder Lake and later) kernels for Q8_0 /
+// Q4_0 weights against int8 activations, on top of the avx2-int8 table: decode dot products
+// and the Q4_0 prefill panel tile. As in int8_vnni_avx512.cpp, the quants go in unsigned (Q4_0
+// as stored, Q8_0 with its sign bit flipped) and the offset times the activations' sum is the
+// int32 sums' starting value, so each block's integer dot product is exact. Compiled with
+// -mavx2 -mfma -mf16c -mavxvnni, or against SIMDe for the tests (x86_intrinsics.h).
+#include <vector>
+
+#include "kernels/q4_panel_tokens.h"
+#include "kernels/x86/avx2_common.h"
+#include "kernels/x86/x86_intrinsics.h"
+
+namespace gemma::GEMMA_X86_NS {
+namespace {
+
+// Per activation block: -offset * (sum of the four activations of each int32 lane).
+struct alignas(32) LaneCorrection {
+  int32_t v[8];
+};
+
+template <int kOffset>
+const LaneCorrection* PrepareCorrections(const ActBlockQ8* x, int64_t nb) {
+  thread_local std::vector<LaneCorrection> corr;
+  corr.resize(static_cast<size_t>(nb));
+  const __m256i offset = _mm256_set1_epi8(static_cast<char>(kOffset));
+  for (int64_t b = 0; b < nb; ++b) {
+    const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[b].qs));
+    const __m256i sums = _mm256_dpbusd_avx_epi32(_mm256_setzero_si256(), offset, q);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(corr[static_cast<size_t>(b)].v),
+                       _mm256_sub_epi32(_mm256_setzero_si256(), sums));
+  }
+  return corr.data();
+}
+
+// A block's 32 quants as unsigned bytes in element order.
+struct UnsignedQ8_0 {
+  static constexpr int kBytes = 34;
+  static constexpr int kOffset = 128;
+  static __m256i Quants(const uint8_t* b) {
+    const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 2));
+    return _mm256_xor_si256(q, _mm256_set1_epi8(static_cast<char>(0x80)));
+  }
+};
+struct UnsignedQ4_0 {
+  static constexpr int kBytes = 18;
+  static constexpr int kOffset = 8;
+  static __m256i Quants(const uint8_t* b) {
+    const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + 2));
+    const __m256i both = _mm256_set_m128i(_mm_srli_epi16(packed, 4), packed);
+    return _mm256_and_si256(both, _mm256_set1_epi8(0x0F));
+  }
+};
+
+template <typename B>
+void DotRows(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const void* xv, int64_t n,
+             float* y) {
+  const auto* x = static_cast<const ActBlockQ8*>(xv);
+  const int64_t nb = n / 32;
+  const LaneCorrection* corr = PrepareCorrections<B::kOffset>(x, nb);
+  auto block_term = [&](const uint8_t* block, int64_t b, __m256 acc) {
+    const __m256i s = _mm256_dpbusd_avx_epi32(
+        _mm256_load_si256(reinterpret_cast<const __m256i*>(corr[b].v)), B::Quants(block),
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[b].qs)));
+    return _mm256_fmadd_ps(_mm256_set1_ps(avx2::LoadF16(block) * x[b].d), _mm256_cvtepi32_ps(s),
+                           acc);
+  };
+  for (int64_t r = 0; r < n_rows; ++r) {
+    const uint8_t* row = w + static_cast<uint64_t>(r) * row_bytes;
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    int64_t b = 0;
+    for (; b + 2 <= nb; b += 2) {
+      const uint8_t* b0 = row + b * B::kBytes;
+      avx2::PrefetchAhead<2 * B::kBytes>(b0);
+      acc0 = block_term(b0, b, acc0);
+      acc1 = block_term(b0 + B::kBytes, b + 1, acc1);
+    }
+    if (b < nb) acc0 = block_term(row + b * B::kBytes, b, acc0);
+    y[r] = avx2::HorizontalSum(_mm256_add_ps(acc0, acc1));
+  }
+}
+
+// The Q4_0 prefill tile of gemm_q4_int8_avx2.cpp with vpdpbusd: per group of four quants, two
+// 256-bit loads (rows 0-7, 8-15) and, per token, two vpdpbusd against the four activation
+// bytes broadcast, into int32 sums that start at the block's correction. 16 x 3 fills the
+// sixteen registers.
+struct Q4TileAvxVnni {
+  static_assert(kQ4PanelRows == 16, "two 8-row halves per group");
+  static constexpr int kTokens = kQ4PanelTokens;
+  template <int NT>
+  static void Run(const Q4PanelBlock* panel, int64_t n_blocks, const ActBlockQ8* x,
+                  const Q4PairCorr* x_corr, int64_t x_stride, float* const* y, int64_t n_rows,
+                  bool accumulate) {
+    __m256 acc_lo[NT], acc_hi[NT];
+    for (int t = 0; t < NT; ++t) acc_lo[t] = acc_hi[t] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < n_blocks; ++b) {
+      const Q4PanelBlock& pb = panel[b];
+      __m256i s_lo[NT], s_hi[NT];
+      for (int t = 0; t < NT; ++t) {
+        const Q4PairCorr& c = x_corr[t * x_stride + b];
+        s_lo[t] = s_hi[t] = _mm256_set1_epi32(int32_t{c.pair[0]} + int32_t{c.pair[1]});
+      }
+      for (int g = 0; g < 8; ++g) {
+        const __m256i w_lo = _mm256_load_si256(reinterpret_cast<const __m256i*>(pb.q[g]));
+        const __m256i w_hi = _mm256_load_si256(reinterpret_cast<const __m256i*>(pb.q[g] + 32));
+        for (int t = 0; t < NT; ++t) {
+          int32_t four;
+          std::memcpy(&four, x[t * x_stride + b].qs + 4 * g, 4);
+          const __m256i a = _mm256_set1_epi32(four);
+          s_lo[t] = _mm256_dpbusd_avx_epi32(s_lo[t], w_lo, a);
+          s_hi[t] = _mm256_dpbusd_avx_epi32(s_hi[t], w_hi, a);
+        }
+      }
+      const __m256 dw_lo = _mm256_load_ps(pb.d), dw_hi = _mm256_load_ps(pb.d + 8);
+      for (int t = 0; t < NT; ++t) {
+        const __m256 dx = _mm256_set1_ps(x[t * x_stride + b].d);
+        acc_lo[t] =
+            _mm256_fmadd_ps(_mm256_mul_ps(dw_lo, dx), _mm256_cvtepi32_ps(s_lo[t]), acc_lo[t]);
+        acc_hi[t] =
+            _mm256_fmadd_ps(_mm256_mul_ps(dw_hi, dx), _mm256_cvtepi32_ps(s_hi[t]), acc_hi[t]);
+      }
+    }
+    for (int t = 0; t < NT; ++t) {
+      alignas(32) float v[kQ4PanelRows];
+      _mm256_store_ps(v, acc_lo[t]);
+      _mm256_store_ps(v + 8, acc_hi[t]);
+      for (int64_t r = 0; r < n_rows; ++r) y[t][r] = accumulate ? y[t][r] + v[r] : v[r];
+    }
+  }
+};
+
+}  // namespace
+
+void FillAvxVnniKernels(KernelTable* table) {
+  FillAvx2Int8Kernels(table);  // every slot not replaced below
+  table->isa = Isa::kAvxVnni;
+  table->dot_rows[static_cast<size_t>(DType::kQ8_0)] = &DotRows<UnsignedQ8_0>;
+  table->dot_rows[static_cast<size_t>(DType::kQ4_0)] = &DotRows<UnsignedQ4_0>;
+  table->q4_panel_gemm = &Q4PanelOverTokens<Q4TileAvxVnni>;
+}
+
+}  // namespace gemma::GEMMA_X86_NS

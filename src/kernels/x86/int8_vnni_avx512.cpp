@@ -1,0 +1,187 @@
+// AVX-512 VNNI kernels for Q8_0 / Q4_0 weights against int8 activations (ActBlockQ8): decode
+// dot products and the Q4_0 prefill panel tile. vpdpbusd multiplies unsigned bytes by signed
+// bytes and adds each group of four products into an int32 lane, so the quants go in unsigned:
+// Q4_0 as stored (0..15), Q8_0 with its sign bit flipped (q + 128). The offset times the
+// activations' sum comes back as the sums' starting value, so every block's integer dot
+// product is exact, as in the scalar references (dot_q8_scalar.cpp, gemm_q4_panel_scalar.cpp).
+#include <vector>
+
+#include "kernels/q4_panel_tokens.h"
+#include "kernels/x86/avx512_common.h"
+
+namespace gemma::GEMMA_X86_NS {
+namespace {
+
+constexpr int kQ8Bytes = 34;  // f16 scale + 32 int8 quants
+constexpr int kQ4Bytes = 18;  // f16 scale + 16 bytes of nibbles
+
+// Decode works on pairs of blocks, one 512-bit register of quants. The activations of each
+// pair are laid out once per call to match the weights' lanes, with the offset correction and
+// the activation scale per lane.
+struct alignas(64) ActPairVnni {
+  int8_t qs[64];
+  int32_t neg_corr[16];  // -offset * (sum of the four activations in the lane)
+  float d[16];
+};
+
+// Lane order of a pair: Q8_0 holds block b's 32 quants then block b + 1's (lanes 0-7, 8-15);
+// Q4_0 holds the low nibbles of both blocks (elements 0-15 of b, then of b + 1), then the high
+// nibbles (elements 16-31), so lanes 0-3 / 8-11 are block b and 4-7 / 12-15 block b + 1.
+enum class PairLayout { kQ8, kQ4 };
+
+template <PairLayout L>
+const ActPairVnni* PrepareActivationPairs(const ActBlockQ8* x, int64_t nb) {
+  constexpr int kOffset = L == PairLayout::kQ8 ? 128 : 8;
+  thread_local std::vector<ActPairVnni> pairs;
+  const int64_t n_pairs = (nb + 1) / 2;
+  pairs.assign(static_cast<size_t>(n_pairs), ActPairVnni{});  // an odd last block: zero partner
+  for (int64_t b = 0; b < nb; ++b) {
+    ActPairVnni& p = pairs[static_cast<size_t>(b / 2)];
+    const int half = static_cast<int>(b % 2);
+    for (int i = 0; i < 32; ++i) {
+      const int at = L == PairLayout::kQ8 ? 32 * half + i : (i % 16) + 16 * half + 32 * (i / 16);
+      p.qs[at] = x[b].qs[i];
+    }
+    for (int lane = 0; lane < 16; ++lane) {
+      const bool ours = L == PairLayout::kQ8 ? lane / 8 == half : (lane / 4) % 2 == half;
+      if (!ours) continue;
+      int32_t sum = 0;
+      for (int j = 0; j < 4; ++j) sum += p.qs[4 * lane + j];
+      p.neg_corr[lane] = -kOffset * sum;
+      p.d[lane] = x[b].d;
+    }
+  }
+  return pairs.data();
+}
+
+// The f16 scales of a pair's two blocks spread over the lanes as the layout puts them; the
+// partner of an odd last block (second == nullptr) scales by zero.
+template <PairLayout L>
+inline __m512 PairScales(const uint8_t* first, const uint8_t* second) {
+  uint16_t h0 = 0, h1 = 0;
+  std::memcpy(&h0, first, 2);
+  if (second != nullptr) std::memcpy(&h1, second, 2);
+  const __m128 f = _mm_cvtph_ps(_mm_cvtsi32_si128(static_cast<int>(h0 | (uint32_t{h1} << 16))));
+  const __m512i spread = L == PairLayout::kQ8
+                             ? _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1)
+                             : _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1);
+  return _mm512_permutexvar_ps(spread, _mm512_castps128_ps512(f));
+}
+
+// The unsigned quants of a pair in the layout's lane order (second == nullptr: zeros).
+inline __m512i PairQuantsQ8(const uint8_t* first, const uint8_t* second) {
+  const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(first + 2));
+  const __m256i b = second != nullptr
+                        ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(second + 2))
+                        : _mm256_set1_epi8(static_cast<char>(0x80));  // q + 128 of q = 0
+  const __m512i both = _mm512_inserti64x4(_mm512_castsi256_si512(a), b, 1);
+  return _mm512_xor_si512(both, _mm512_set1_epi8(static_cast<char>(0x80)));
+}
+
+inline __m512i PairQuantsQ4(const uint8_t* first, const uint8_t* second) {
+  const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(first + 2));
+  const __m128i b = second != nullptr
+                        ? _mm_loadu_si128(reinterpret_cast<const __m128i*>(second + 2))
+                        : _mm_setzero_si128();
+  const __m256i packed = _mm256_inserti128_si256(_mm256_castsi128_si256(a), b, 1);
+  const __m512i both =
+      _mm512_inserti64x4(_mm512_castsi256_si512(packed), _mm256_srli_epi16(packed, 4), 1);
+  return _mm512_and_si512(both, _mm512_set1_epi8(0x0F));
+}
+
+// Decode runs ahead of the hardware prefetcher as the AVX2 kernels do (avx2_common.h: measured
+// there on Zen 3, not on an AVX-512 CPU).
+constexpr int kPrefetchBytes = 4096;
+
+template <PairLayout L, int kBlockBytes>
+void DotRows(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const void* xv, int64_t n,
+             float* y) {
+  const auto* x = static_cast<const ActBlockQ8*>(xv);
+  const int64_t nb = n / 32, n_full = nb / 2;
+  const ActPairVnni* xp = PrepareActivationPairs<L>(x, nb);
+  auto pair_term = [](const uint8_t* first, const uint8_t* second, const ActPairVnni& a,
+                      __m512 acc) {
+    const __m512i q =
+        L == PairLayout::kQ8 ? PairQuantsQ8(first, second) : PairQuantsQ4(first, second);
+    const __m512i s =
+        _mm512_dpbusd_epi32(_mm512_load_si512(a.neg_corr), q, _mm512_load_si512(a.qs));
+    const __m512 scale = _mm512_mul_ps(PairScales<L>(first, second), _mm512_load_ps(a.d));
+    return _mm512_fmadd_ps(scale, _mm512_cvtepi32_ps(s), acc);
+  };
+  for (int64_t r = 0; r < n_rows; ++r) {
+    const uint8_t* row = w + static_cast<uint64_t>(r) * row_bytes;
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+    int64_t p = 0;
+    for (; p + 2 <= n_full; p += 2) {
+      const uint8_t* b0 = row + 2 * p * kBlockBytes;
+      for (int off = 0; off < 4 * kBlockBytes; off += 64) {
+        _mm_prefetch(reinterpret_cast<const char*>(b0) + kPrefetchBytes + off, _MM_HINT_T0);
+      }
+      acc0 = pair_term(b0, b0 + kBlockBytes, xp[p], acc0);
+      acc1 = pair_term(b0 + 2 * kBlockBytes, b0 + 3 * kBlockBytes, xp[p + 1], acc1);
+    }
+    if (p < n_full) {
+      const uint8_t* b0 = row + 2 * p * kBlockBytes;
+      acc0 = pair_term(b0, b0 + kBlockBytes, xp[p], acc0);
+    }
+    if (nb % 2 != 0) acc1 = pair_term(row + (nb - 1) * kBlockBytes, nullptr, xp[nb / 2], acc1);
+    y[r] = HorizontalSum(_mm512_add_ps(acc0, acc1));
+  }
+}
+
+// Prefill of Q4_0 on the 16-row panels (Q4PanelBlock): a group of four quants of all sixteen
+// rows is one 512-bit load, and one vpdpbusd per token against the four activation bytes
+// broadcast adds it into the sixteen rows' int32 sums, which start at the block's correction
+// (-8 times the activations' sum). Per block and token: eight vpdpbusd, one conversion, one
+// FMA; eight tokens keep 16 of the 32 registers as sums and accumulators.
+struct Q4TileVnni {
+  static_assert(kQ4PanelRows == 16, "one register of 16 rows");
+  static constexpr int kTokens = 8;
+  template <int NT>
+  static void Run(const Q4PanelBlock* panel, int64_t n_blocks, const ActBlockQ8* x,
+                  const Q4PairCorr* x_corr, int64_t x_stride, float* const* y, int64_t n_rows,
+                  bool accumulate) {
+    __m512 acc[NT];
+    for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
+    for (int64_t b = 0; b < n_blocks; ++b) {
+      const Q4PanelBlock& pb = panel[b];
+      __m512i s[NT];
+      for (int t = 0; t < NT; ++t) {
+        const Q4PairCorr& c = x_corr[t * x_stride + b];
+        s[t] = _mm512_set1_epi32(int32_t{c.pair[0]} + int32_t{c.pair[1]});
+      }
+      for (int g = 0; g < 8; ++g) {
+        const __m512i q = _mm512_loadu_si512(pb.q[g]);
+        for (int t = 0; t < NT; ++t) {
+          const __m512i a = _mm512_set1_epi32(LoadInt32(x[t * x_stride + b].qs + 4 * g));
+          s[t] = _mm512_dpbusd_epi32(s[t], q, a);
+        }
+      }
+      const __m512 dw = _mm512_loadu_ps(pb.d);
+      for (int t = 0; t < NT; ++t) {
+        const __m512 scale = _mm512_mul_ps(dw, _mm512_set1_ps(x[t * x_stride + b].d));
+        acc[t] = _mm512_fmadd_ps(scale, _mm512_cvtepi32_ps(s[t]), acc[t]);
+      }
+    }
+    for (int t = 0; t < NT; ++t) {
+      if (n_rows == kQ4PanelRows) {
+        const __m512 old = accumulate ? _mm512_loadu_ps(y[t]) : _mm512_setzero_ps();
+        _mm512_storeu_ps(y[t], _mm512_add_ps(old, acc[t]));
+      } else {
+        alignas(64) float v[kQ4PanelRows];
+        _mm512_store_ps(v, acc[t]);
+        for (int64_t r = 0; r < n_rows; ++r) y[t][r] = accumulate ? y[t][r] + v[r] : v[r];
+      }
+    }
+  }
+};
+
+}  // namespace
+
+void FillAvx512VnniKernels(KernelTable* table) {
+  table->dot_rows[static_cast<size_t>(DType::kQ8_0)] = &DotRows<PairLayout::kQ8, kQ8Bytes>;
+  table->dot_rows[static_cast<size_t>(DType::kQ4_0)] = &DotRows<PairLayout::kQ4, kQ4Bytes>;
+  table->q4_panel_gemm = &Q4PanelOverTokens<Q4TileVnni>;
+}
+
+}  // namespace gemma::GEMMA_X86_NS

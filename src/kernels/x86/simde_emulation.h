@@ -1,0 +1,55 @@
+// The AVX-512 and AVX-VNNI intrinsics of the kernel files, emulated for tests
+// (GEMMA_X86_EMULATED; see x86_intrinsics.h): SIMDe's portable versions under the native names,
+// plus the few that Debian's SIMDe (0.7.4) lacks, written here lane by lane. The test build has
+// AVX2, FMA and F16C natively. Test builds only; the engine never includes this.
+#pragma once
+
+#define SIMDE_ENABLE_NATIVE_ALIASES
+#include <simde/x86/avx512.h>
+
+#include <cstdint>
+#include <cstring>
+
+namespace gemma::emulated::simde_gaps {
+
+inline simde__m512 cvtepi32_ps(simde__m512i a) {
+  int32_t v[16];
+  std::memcpy(v, &a, sizeof v);
+  float f[16];
+  for (int i = 0; i < 16; ++i) f[i] = static_cast<float>(v[i]);
+  simde__m512 r;
+  std::memcpy(&r, f, sizeof r);
+  return r;
+}
+
+inline simde__m512 cvtph_ps(simde__m256i a) {
+  uint16_t h[16];
+  std::memcpy(h, &a, sizeof h);
+  float f[16];
+  for (int i = 0; i < 16; i += 8) {
+    __m128i v;
+    std::memcpy(&v, h + i, 16);
+    _mm256_storeu_ps(f + i, _mm256_cvtph_ps(v));  // F16C, which the test build has natively
+  }
+  simde__m512 r;
+  std::memcpy(&r, f, sizeof r);
+  return r;
+}
+
+inline simde__m512i cvtepu16_epi32(simde__m256i a) {
+  uint16_t h[16];
+  std::memcpy(h, &a, sizeof h);
+  int32_t v[16];
+  for (int i = 0; i < 16; ++i) v[i] = h[i];
+  simde__m512i r;
+  std::memcpy(&r, v, sizeof r);
+  return r;
+}
+
+}  // namespace gemma::emulated::simde_gaps
+
+#define _mm512_cvtepi32_ps(a) ::gemma::emulated::simde_gaps::cvtepi32_ps(a)
+#define _mm512_cvtph_ps(a) ::gemma::emulated::simde_gaps::cvtph_ps(a)
+#define _mm512_cvtepu16_epi32(a) ::gemma::emulated::simde_gaps::cvtepu16_epi32(a)
+// AVX-VNNI's 256-bit vpdpbusd is AVX512-VNNI's with a VEX encoding: the same operation.
+#define _mm256_dpbusd_avx_epi32(src, a, b) _mm256_dpbusd_epi32(src, a, b)
