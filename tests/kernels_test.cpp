@@ -567,27 +567,32 @@ TEST(Q4PanelGemm, EverySimdVersionMatchesScalar) {
   if (checked == 0) GTEST_SKIP() << "no table here has an int8 Q4_0 panel kernel";
 }
 
-// Attention kernels for every KV cache type: odd head dims, odd key counts, strided rows.
+// Attention kernels for every KV cache type: odd head dims (whole blocks for Q8_0), odd key
+// counts, strided rows.
 TEST_P(KernelVsScalar, KvAttentionKernelsMatchScalar) {
   std::mt19937 rng(23);
   std::normal_distribution<float> nd;
   const KernelTable& simd = KernelsFor(GetParam());
   const KernelTable& ref = KernelsFor(Isa::kScalar);
-  for (DType type : {DType::kF32, DType::kF16, DType::kBF16}) {
+  for (DType type : {DType::kF32, DType::kF16, DType::kBF16, DType::kQ8_0}) {
     const size_t slot = static_cast<size_t>(type);
     ASSERT_NE(simd.kv_scores[slot], nullptr) << DTypeName(type);
     ASSERT_NE(simd.kv_accumulate[slot], nullptr) << DTypeName(type);
-    for (int64_t hd : {1, 7, 32, 45, 256}) {
+    // Q8_0 rows are whole blocks: head dims and strides multiples of 32.
+    const bool q8 = type == DType::kQ8_0;
+    for (int64_t hd :
+         q8 ? std::vector<int64_t>{32, 64, 256} : std::vector<int64_t>{1, 7, 32, 45, 256}) {
       for (int64_t keys : {1, 3, 4, 9, 70}) {
-        const int64_t stride = hd + 5;
-        const uint64_t elem = type == DType::kF32 ? 4 : 2;
-        std::vector<uint8_t> rows(static_cast<size_t>(keys * stride) * elem);
-        for (int64_t i = 0; i < keys * stride; ++i) {
-          const float v = nd(rng);
-          if (type == DType::kF32) std::memcpy(&rows[size_t(i) * 4], &v, 4);
-          const uint16_t h = type == DType::kF16 ? F32ToF16(v) : F32ToBF16(v);
-          if (type != DType::kF32) std::memcpy(&rows[size_t(i) * 2], &h, 2);
+        const int64_t stride = hd + (q8 ? 32 : 5);
+        std::vector<float> values(static_cast<size_t>(keys * stride));
+        for (float& v : values) v = nd(rng);
+        std::vector<uint8_t> rows(RowBytes(type, values.size()));
+        for (size_t i = 0; !q8 && i < values.size(); ++i) {
+          if (type == DType::kF32) std::memcpy(&rows[i * 4], &values[i], 4);
+          const uint16_t h = type == DType::kF16 ? F32ToF16(values[i]) : F32ToBF16(values[i]);
+          if (type != DType::kF32) std::memcpy(&rows[i * 2], &h, 2);
         }
+        if (q8) QuantizeRow(type, values.data(), rows.data(), static_cast<int64_t>(values.size()));
         std::vector<float> q(static_cast<size_t>(hd)), p(static_cast<size_t>(keys));
         for (float& v : q) v = nd(rng);
         for (float& v : p) v = std::fabs(nd(rng));

@@ -396,8 +396,8 @@ Command MakeBenchCommand() {
     app.add_option("--baseline", f->baseline,
                    "llama-bench JSON/JSONL output to compare with (adds baseline t/s and ratio)");
     app.add_option("--kv-type,--cache-type-k", f->kv_type,
-                   "KV cache storage: f16 (default), bf16, f32")
-        ->check(CLI::IsMember({"f32", "f16", "bf16"}));
+                   "KV cache storage: f16 (default), bf16, q8_0, f32")
+        ->check(CLI::IsMember({"f32", "f16", "bf16", "q8_0"}));
     app.add_flag("--mem", f->mem_only, "Only measure and print the memory read bandwidth");
     app.footer(
         "Examples:\n"

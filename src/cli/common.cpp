@@ -24,9 +24,9 @@ void AddModelFlags(CLI::App& app, ModelFlags* f, bool model_required) {
                  "Context length in tokens (default: the model's, at most 8192)")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--kv-type,--cache-type-k", f->kv_type,
-                 "KV cache storage: f16 or bf16 (half the memory of f32), f32 (exact); default f16 "
-                 "(f32 for logits)")
-      ->check(CLI::IsMember({"f32", "f16", "bf16"}));
+                 "KV cache storage: f16 or bf16 (half the memory of f32), q8_0 (about a quarter; "
+                 "head dims must be multiples of 32), f32 (exact); default f16 (f32 for logits)")
+      ->check(CLI::IsMember({"f32", "f16", "bf16", "q8_0"}));
   app.add_option("--isa", f->isa,
                  "Kernel instruction set: auto (the best this CPU runs), avx512 (AVX-512 + "
                  "VNNI), avx-vnni, avx2-int8 (8-bit activations for Q8_0/Q4_0, as the three "
@@ -120,7 +120,8 @@ Tokenizer LoadTokenizer(const Model& model, const ModelFlags& flags) {
 DType ParseKvType(const std::string& name) {
   if (name == "f32") return DType::kF32;
   if (name == "bf16") return DType::kBF16;
-  return DType::kF16;  // the flags admit only f32, f16, bf16
+  if (name == "q8_0") return DType::kQ8_0;
+  return DType::kF16;  // the flags admit only f32, f16, bf16, q8_0
 }
 
 SessionOptions MakeSessionOptions(const ModelFlags& flags, const Model& model) {

@@ -18,7 +18,7 @@ struct ModelFlags {
   int ctx_size = 0;
   std::string isa = "auto";
   std::string tokenizer;        // --tokenizer: overrides the checkpoint's
-  std::string kv_type = "f16";  // --kv-type: KV cache storage (f32, f16, bf16)
+  std::string kv_type = "f16";  // --kv-type: KV cache storage (f32, f16, bf16, q8_0)
 };
 
 // -m/--model (required unless `model_required` is false), -t/--threads, -c/--ctx-size, --isa.
@@ -46,7 +46,7 @@ Tokenizer LoadTokenizer(const Model& model, const ModelFlags& flags);
 // Threads, ISA and the context: -c when given, else the largest that fits in available memory
 // up to min(model maximum, 8192). Throws Error(kUnsupported) when the plan does not fit.
 SessionOptions MakeSessionOptions(const ModelFlags& flags, const Model& model);
-// A --kv-type value ("f32", "f16", "bf16") as a dtype.
+// A --kv-type value ("f32", "f16", "bf16", "q8_0") as a dtype.
 DType ParseKvType(const std::string& name);
 
 // "2,651,107" or "2 651 107" -> ids; throws Error(kUsage) on anything else.

@@ -95,7 +95,8 @@ void Q4PanelGemmScalar(const Q4PanelBlock* panel, int64_t n_blocks, const ActBlo
                        float* y, int64_t ldy, bool accumulate);
 
 // Attention over cached rows of one KV head: row j starts at kv + j * stride elements and holds
-// head_dim elements of the cache's type (F32, F16 or BF16).
+// head_dim elements of the cache's type (F32, F16, BF16, or Q8_0 with stride and head_dim
+// multiples of its 32-element blocks).
 //   scores: scores[j] = sum_i q[i] * K_j[i]            for j < n_keys
 //   accumulate: out[i] += sum_j p[j] * V_j[i]          for i < head_dim
 using KvScoresFn = void (*)(const float* q, const void* k, int64_t stride, int64_t n_keys,
@@ -137,7 +138,7 @@ struct KernelTable {
   std::array<DequantizeRowFn, static_cast<size_t>(DType::kCount)> dequantize_row{};  // all set
   PanelTransposeFn panel_transpose = nullptr;  // every table has one (scalar at least)
   Q4PanelGemmFn q4_panel_gemm = nullptr;       // int8 prefill of Q4_0 weights; null: f32 panels
-  // Indexed by the KV cache's dtype; F32, F16 and BF16 are filled in every table.
+  // Indexed by the KV cache's dtype; F32, F16, BF16 and Q8_0 are filled in every table.
   std::array<KvScoresFn, static_cast<size_t>(DType::kCount)> kv_scores{};
   std::array<KvAccumulateFn, static_cast<size_t>(DType::kCount)> kv_accumulate{};
   // Element-wise ops; every table has them (scalar at least).

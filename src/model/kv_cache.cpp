@@ -3,17 +3,18 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/quant/quantize.h"
 #include "gemma/error.h"
 
 namespace gemma {
 
 namespace {
 
-size_t KvElementBytes(DType type) {
-  if (type == DType::kF32) return 4;
-  if (type == DType::kF16 || type == DType::kBF16) return 2;
-  Fail(ErrorKind::kUsage,
-       "KV cache type must be f32, f16 or bf16, not " + std::string(DTypeName(type)));
+void CheckKvType(DType type) {
+  if (type != DType::kF32 && type != DType::kF16 && type != DType::kBF16 && type != DType::kQ8_0) {
+    Fail(ErrorKind::kUsage,
+         "KV cache type must be f32, f16, bf16 or q8_0, not " + std::string(DTypeName(type)));
+  }
 }
 
 }  // namespace
@@ -30,21 +31,28 @@ int KvCache::LayerCapacity(const ModelConfig& config, int layer, int context_len
 
 uint64_t KvCache::EstimateBytes(const ModelConfig& config, int context_length, int max_batch,
                                 DType type) {
+  CheckKvType(type);
   uint64_t b = 0;
   for (size_t i = 0; i < config.layers.size(); ++i) {
     const LayerConfig& lc = config.layers[i];
-    b += 2 * KvElementBytes(type) *
+    b += 2 *
+         RowBytes(type, static_cast<uint64_t>(lc.n_kv_heads) * static_cast<uint64_t>(lc.head_dim)) *
          static_cast<uint64_t>(
-             LayerCapacity(config, static_cast<int>(i), context_length, max_batch)) *
-         static_cast<uint64_t>(lc.n_kv_heads) * static_cast<uint64_t>(lc.head_dim);
+             LayerCapacity(config, static_cast<int>(i), context_length, max_batch));
   }
   return b;
 }
 
 KvCache::KvCache(const ModelConfig& config, int context_length, int max_batch, DType type)
-    : type_(type), element_bytes_(KvElementBytes(type)) {
+    : type_(type) {
+  CheckKvType(type);
   for (size_t i = 0; i < config.layers.size(); ++i) {
     const LayerConfig& lc = config.layers[i];
+    if (type == DType::kQ8_0 && lc.head_dim % 32 != 0) {
+      Fail(ErrorKind::kUsage, "a q8_0 KV cache needs head dims that are multiples of 32; layer " +
+                                  std::to_string(i) + " has " + std::to_string(lc.head_dim) +
+                                  " (use --kv-type f16)");
+    }
     Layer l;
     l.capacity = LayerCapacity(config, static_cast<int>(i), context_length, max_batch);
     if (l.capacity == 0) {  // a KV-sharing layer: no rows of its own (see kv_cache.h)
@@ -53,7 +61,7 @@ KvCache::KvCache(const ModelConfig& config, int context_length, int max_batch, D
     }
     l.row = int64_t{lc.n_kv_heads} * lc.head_dim;
     // new[] without () leaves the pages untouched until a position is written.
-    const size_t n = static_cast<size_t>(l.capacity * l.row) * element_bytes_;
+    const size_t n = static_cast<size_t>(l.capacity) * bytes_of(l.row);
     l.k.reset(new uint8_t[n]);
     l.v.reset(new uint8_t[n]);
     layers_.push_back(std::move(l));
@@ -62,8 +70,7 @@ KvCache::KvCache(const ModelConfig& config, int context_length, int max_batch, D
 
 uint64_t KvCache::bytes() const {
   uint64_t b = 0;
-  for (const Layer& l : layers_)
-    b += 2 * static_cast<uint64_t>(l.capacity * l.row) * element_bytes_;
+  for (const Layer& l : layers_) b += 2 * static_cast<uint64_t>(l.capacity) * bytes_of(l.row);
   return b;
 }
 
@@ -81,6 +88,10 @@ void KvCache::Store(int layer, int position, const float* k, const float* v) {
         static_cast<uint16_t*>(kd)[i] = F32ToF16(k[i]);
         static_cast<uint16_t*>(vd)[i] = F32ToF16(v[i]);
       }
+      break;
+    case DType::kQ8_0:  // heads are whole blocks (checked by the constructor)
+      QuantizeRow(DType::kQ8_0, k, static_cast<uint8_t*>(kd), n);
+      QuantizeRow(DType::kQ8_0, v, static_cast<uint8_t*>(vd), n);
       break;
     default:  // BF16 (the constructor admits nothing else)
       for (int64_t i = 0; i < n; ++i) {

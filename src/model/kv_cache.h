@@ -16,13 +16,16 @@ namespace gemma {
 
 class KvCache {
  public:
-  // `type`: F32 (exact), F16 or BF16 (half the memory; rows converted when stored). Storage is
+  // `type`: F32 (exact), F16 or BF16 (half the memory; rows converted when stored), or Q8_0
+  // (34 bytes per 32 elements, a little over a quarter; rows quantized when stored, and every
+  // head_dim must be a multiple of 32). Storage is
   // allocated but not touched: pages become resident as positions are written, so a long
   // context costs memory only as it fills.
   KvCache(const ModelConfig& config, int context_length, int max_batch, DType type = DType::kF32);
 
   DType dtype() const { return type_; }
-  size_t element_bytes() const { return element_bytes_; }
+  // Bytes of `elems` cached elements (a head's or a row's; whole blocks for Q8_0).
+  uint64_t bytes_of(int64_t elems) const { return RowBytes(type_, static_cast<uint64_t>(elems)); }
   int capacity(int layer) const { return layers_[static_cast<size_t>(layer)].capacity; }
   int64_t row_elems(int layer) const { return layers_[static_cast<size_t>(layer)].row; }
   int slot(int layer, int position) const { return position % capacity(layer); }
@@ -60,12 +63,11 @@ class KvCache {
   const void* Row(int layer, int position, bool key) const {
     const Layer& l = layers_[static_cast<size_t>(layer)];
     const int64_t s = position % l.capacity;
-    return (key ? l.k.get() : l.v.get()) + static_cast<size_t>(s * l.row) * element_bytes_;
+    return (key ? l.k.get() : l.v.get()) + static_cast<size_t>(s) * bytes_of(l.row);
   }
   float* F32Row(int layer, int position, bool key);
 
   DType type_;
-  size_t element_bytes_;
   std::vector<Layer> layers_;
 };
 

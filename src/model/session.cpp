@@ -382,7 +382,7 @@ void Session::Attention(int layer, int n) {
   const KvAccumulateFn accumulate_fn = kernels_.kv_accumulate[kv_type];
   const int64_t row = cache_.row_elems(kv_layer);
   const int capacity = cache_.capacity(kv_layer);
-  const size_t head_offset_bytes = cache_.element_bytes() * static_cast<size_t>(hd);
+  const size_t head_offset_bytes = cache_.bytes_of(hd);
   // Keys start..p sit in ring slots (pos % capacity): at most two contiguous runs of rows.
   auto for_each_run = [&](int start, int n_keys, int kvh, bool key, auto&& fn) {
     for (int j = 0; j < n_keys;) {

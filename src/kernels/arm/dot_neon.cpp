@@ -145,6 +145,56 @@ void KvAccumulate(const float* p, const void* vv, int64_t stride, int64_t n_keys
   }
 }
 
+// A Q8_0 cache (head_dim and stride multiples of 32): each block's 32 products with the f32
+// query summed, then scaled once; V blocks added in with p[j] times the block's scale.
+inline void WidenBlockQ8(const uint8_t* block, float32x4_t f[8]) {
+  int8x16_t q[2];
+  BlockQ8_0::Quants(block, q);
+  for (int h = 0; h < 2; ++h) {
+    const int16x8_t lo = vmovl_s8(vget_low_s8(q[h])), hi = vmovl_s8(vget_high_s8(q[h]));
+    f[4 * h + 0] = vcvtq_f32_s32(vmovl_s16(vget_low_s16(lo)));
+    f[4 * h + 1] = vcvtq_f32_s32(vmovl_s16(vget_high_s16(lo)));
+    f[4 * h + 2] = vcvtq_f32_s32(vmovl_s16(vget_low_s16(hi)));
+    f[4 * h + 3] = vcvtq_f32_s32(vmovl_s16(vget_high_s16(hi)));
+  }
+}
+
+void KvScoresQ8_0(const float* q, const void* kv, int64_t stride, int64_t n_keys, int64_t head_dim,
+                  float* scores) {
+  const int64_t row_bytes = stride / 32 * BlockQ8_0::kBytes;
+  for (int64_t j = 0; j < n_keys; ++j) {
+    const uint8_t* r = static_cast<const uint8_t*>(kv) + j * row_bytes;
+    float32x4_t acc = vdupq_n_f32(0);
+    for (int64_t b = 0; b < head_dim / 32; ++b) {
+      const uint8_t* block = r + b * BlockQ8_0::kBytes;
+      float32x4_t f[8];
+      WidenBlockQ8(block, f);
+      float32x4_t s = vdupq_n_f32(0);
+      for (int u = 0; u < 8; ++u) s = vfmaq_f32(s, vld1q_f32(q + 32 * b + 4 * u), f[u]);
+      acc = vfmaq_n_f32(acc, s, BlockScale(block));
+    }
+    scores[j] = vaddvq_f32(acc);
+  }
+}
+
+void KvAccumulateQ8_0(const float* p, const void* vv, int64_t stride, int64_t n_keys,
+                      int64_t head_dim, float* out) {
+  const int64_t row_bytes = stride / 32 * BlockQ8_0::kBytes;
+  for (int64_t b = 0; b < head_dim / 32; ++b) {
+    float32x4_t o[8];
+    for (int u = 0; u < 8; ++u) o[u] = vld1q_f32(out + 32 * b + 4 * u);
+    for (int64_t j = 0; j < n_keys; ++j) {
+      const uint8_t* block =
+          static_cast<const uint8_t*>(vv) + j * row_bytes + b * BlockQ8_0::kBytes;
+      float32x4_t f[8];
+      WidenBlockQ8(block, f);
+      const float pd = p[j] * BlockScale(block);
+      for (int u = 0; u < 8; ++u) o[u] = vfmaq_n_f32(o[u], f[u], pd);
+    }
+    for (int u = 0; u < 8; ++u) vst1q_f32(out + 32 * b + 4 * u, o[u]);
+  }
+}
+
 template <typename W>
 void SetKvSlots(KernelTable* table, DType type) {
   table->kv_scores[static_cast<size_t>(type)] = &KvScores<W>;
@@ -174,6 +224,8 @@ void FillNeonKernels(KernelTable* table) {
   SetKvSlots<WidenF32>(table, DType::kF32);
   SetKvSlots<WidenF16>(table, DType::kF16);
   SetKvSlots<WidenBF16>(table, DType::kBF16);
+  table->kv_scores[static_cast<size_t>(DType::kQ8_0)] = &KvScoresQ8_0;
+  table->kv_accumulate[static_cast<size_t>(DType::kQ8_0)] = &KvAccumulateQ8_0;
 }
 
 }  // namespace gemma

@@ -1,4 +1,6 @@
 // Scalar attention kernels over cached K/V rows (the oracle for the SIMD versions).
+#include <cstring>
+
 #include "core/dtype.h"
 #include "kernels/kernels.h"
 
@@ -11,6 +13,12 @@ float Element(const void* base, int64_t i) {
     return static_cast<const float*>(base)[i];
   } else if constexpr (kType == DType::kF16) {
     return F16ToF32(static_cast<const uint16_t*>(base)[i]);
+  } else if constexpr (kType == DType::kQ8_0) {
+    // Element i lies in block i / 32: an f16 scale, then 32 int8 quants.
+    const auto* block = static_cast<const uint8_t*>(base) + (i / 32) * 34;
+    uint16_t d;
+    std::memcpy(&d, block, 2);
+    return F16ToF32(d) * static_cast<float>(static_cast<int8_t>(block[2 + i % 32]));
   } else {
     return BF16ToF32(static_cast<const uint16_t*>(base)[i]);
   }
@@ -46,6 +54,7 @@ void FillScalarAttentionKernels(KernelTable* table) {
   Set<DType::kF32>(table);
   Set<DType::kF16>(table);
   Set<DType::kBF16>(table);
+  Set<DType::kQ8_0>(table);
 }
 
 }  // namespace gemma
