@@ -20,6 +20,24 @@ inline float HorizontalSum(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
+// Stores (or adds to) one token's 16 outputs of a 16-row tile (prefill panels); a partial
+// panel writes only the first n_rows.
+inline void StoreRows16(__m256 lo, __m256 hi, float* out, int64_t n_rows, bool accumulate) {
+  if (n_rows == 16) {
+    if (accumulate) {
+      lo = _mm256_add_ps(lo, _mm256_loadu_ps(out));
+      hi = _mm256_add_ps(hi, _mm256_loadu_ps(out + 8));
+    }
+    _mm256_storeu_ps(out, lo);
+    _mm256_storeu_ps(out + 8, hi);
+    return;
+  }
+  alignas(32) float tmp[16];
+  _mm256_store_ps(tmp, lo);
+  _mm256_store_ps(tmp + 8, hi);
+  for (int64_t r = 0; r < n_rows; ++r) out[r] = accumulate ? out[r] + tmp[r] : tmp[r];
+}
+
 // Decode streams the weights from DRAM once per token. For the block-quantized types a software
 // prefetch this far ahead keeps more misses in flight than the hardware prefetcher alone
 // (kernels_bench, DRAM-sized product on both Zen 3 cores: Q4_0 ~16 -> ~24 GB/s, Q8_0 ~18 ->

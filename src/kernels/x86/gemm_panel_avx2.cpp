@@ -11,23 +11,6 @@ namespace {
 
 static_assert(kPanelRows == 16 && kPanelTokens == 6, "the micro-kernel is written for 16 x 6");
 
-// Stores (or adds) one token's 16 outputs; a partial panel writes only the first n_rows.
-inline void StoreToken(__m256 lo, __m256 hi, float* out, int64_t n_rows, bool accumulate) {
-  if (n_rows == kPanelRows) {
-    if (accumulate) {
-      lo = _mm256_add_ps(lo, _mm256_loadu_ps(out));
-      hi = _mm256_add_ps(hi, _mm256_loadu_ps(out + 8));
-    }
-    _mm256_storeu_ps(out, lo);
-    _mm256_storeu_ps(out + 8, hi);
-    return;
-  }
-  alignas(32) float tmp[kPanelRows];
-  _mm256_store_ps(tmp, lo);
-  _mm256_store_ps(tmp + 8, hi);
-  for (int64_t r = 0; r < n_rows; ++r) out[r] = accumulate ? out[r] + tmp[r] : tmp[r];
-}
-
 // Twelve named accumulators (not an array: GCC spills arrays indexed after the loop to the
 // stack on every iteration, which costs a third of the speed).
 template <int NT>
@@ -73,12 +56,12 @@ void Micro(const float* panel, int64_t kc, const float* x, int64_t ldx, int64_t 
       h5 = _mm256_fmadd_ps(w1, xb, h5);
     }
   }
-  StoreToken(l0, h0, y, n_rows, accumulate);
-  if constexpr (NT > 1) StoreToken(l1, h1, y + ldy, n_rows, accumulate);
-  if constexpr (NT > 2) StoreToken(l2, h2, y + 2 * ldy, n_rows, accumulate);
-  if constexpr (NT > 3) StoreToken(l3, h3, y + 3 * ldy, n_rows, accumulate);
-  if constexpr (NT > 4) StoreToken(l4, h4, y + 4 * ldy, n_rows, accumulate);
-  if constexpr (NT > 5) StoreToken(l5, h5, y + 5 * ldy, n_rows, accumulate);
+  avx2::StoreRows16(l0, h0, y, n_rows, accumulate);
+  if constexpr (NT > 1) avx2::StoreRows16(l1, h1, y + ldy, n_rows, accumulate);
+  if constexpr (NT > 2) avx2::StoreRows16(l2, h2, y + 2 * ldy, n_rows, accumulate);
+  if constexpr (NT > 3) avx2::StoreRows16(l3, h3, y + 3 * ldy, n_rows, accumulate);
+  if constexpr (NT > 4) avx2::StoreRows16(l4, h4, y + 4 * ldy, n_rows, accumulate);
+  if constexpr (NT > 5) avx2::StoreRows16(l5, h5, y + 5 * ldy, n_rows, accumulate);
 }
 
 void PanelGemmAvx2(const float* panel, int64_t kc, const float* x, int64_t ldx, int64_t n_tokens,

@@ -67,19 +67,7 @@ struct Q4TileAvx2 {
                             _mm256_cvtepi32_ps(_mm256_madd_epi16(s_hi[t], ones16)), acc_hi[t]);
       }
     }
-    for (int t = 0; t < NT; ++t) {
-      if (n_rows == kQ4PanelRows) {
-        const __m256 old_lo = accumulate ? _mm256_loadu_ps(y[t]) : _mm256_setzero_ps();
-        const __m256 old_hi = accumulate ? _mm256_loadu_ps(y[t] + 8) : _mm256_setzero_ps();
-        _mm256_storeu_ps(y[t], _mm256_add_ps(old_lo, acc_lo[t]));
-        _mm256_storeu_ps(y[t] + 8, _mm256_add_ps(old_hi, acc_hi[t]));
-      } else {
-        alignas(32) float v[kQ4PanelRows];
-        _mm256_store_ps(v, acc_lo[t]);
-        _mm256_store_ps(v + 8, acc_hi[t]);
-        for (int64_t r = 0; r < n_rows; ++r) y[t][r] = accumulate ? y[t][r] + v[r] : v[r];
-      }
-    }
+    for (int t = 0; t < NT; ++t) avx2::StoreRows16(acc_lo[t], acc_hi[t], y[t], n_rows, accumulate);
   }
 };
 

@@ -120,10 +120,7 @@ struct Q4TileAvxVnni {
       }
     }
     for (int t = 0; t < NT; ++t) {
-      alignas(32) float v[kQ4PanelRows];
-      _mm256_store_ps(v, acc_lo[t]);
-      _mm256_store_ps(v + 8, acc_hi[t]);
-      for (int64_t r = 0; r < n_rows; ++r) y[t][r] = accumulate ? y[t][r] + v[r] : v[r];
+      avx2::StoreRows16(acc_lo[t], acc_hi[t], y[t], n_rows, accumulate);
     }
   }
 };
