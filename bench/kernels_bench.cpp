@@ -197,7 +197,8 @@ void BM_KvAttention(benchmark::State& state) {
                                               benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_KvAttention)
-    ->ArgsProduct({{static_cast<int64_t>(DType::kF32), static_cast<int64_t>(DType::kF16)},
+    ->ArgsProduct({{static_cast<int64_t>(DType::kF32), static_cast<int64_t>(DType::kF16),
+                    static_cast<int64_t>(DType::kQ8_0)},
                    {static_cast<int64_t>(Isa::kScalar), static_cast<int64_t>(Isa::kAvx2)},
                    {512, 4096}})
     ->UseRealTime()
