@@ -26,15 +26,6 @@ struct LoadF16Row {
   static float Scalar(const uint16_t* p) { return LoadF16(reinterpret_cast<const uint8_t*>(p)); }
 };
 
-float Bf16Scalar(const uint16_t* p) {
-  uint16_t h;
-  std::memcpy(&h, p, 2);
-  const uint32_t bits = static_cast<uint32_t>(h) << 16;
-  float f;
-  std::memcpy(&f, &bits, 4);
-  return f;
-}
-
 template <typename W>
 void DotRows(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const void* xv, int64_t n,
              float* y) {
@@ -98,7 +89,11 @@ void DotRowsBF16(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const voi
     }
     if (i < n32) pair(i, acc0, acc1);
     float sum = HorizontalSum(_mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
-    for (int64_t j = n32; j < n; ++j) sum += Bf16Scalar(row + j) * x[j];
+    for (int64_t j = n32; j < n; ++j) {
+      uint16_t h;
+      std::memcpy(&h, row + j, sizeof h);  // rows may sit at any byte address
+      sum += BF16ToF32(h) * x[j];
+    }
     y[r] = sum;
   }
 }
