@@ -85,7 +85,7 @@ void BM_MatMul(benchmark::State& state) {
 void Args(benchmark::internal::Benchmark* b) {
   for (DType t :
        {DType::kBF16, DType::kQ8_0, DType::kQ4_0, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K}) {
-    for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx2Int8, Isa::kAvxVnni, Isa::kAvx512}) {
+    for (Isa isa : {Isa::kScalar, Isa::kAvx2F32, Isa::kAvx2, Isa::kAvxVnni, Isa::kAvx512}) {
       // 96 rows: L2-resident weights (compute speed); 6912 x 1152: an ffn matrix from DRAM.
       // 4 tokens: the per-type prefill tiles; 64 and 256: the packed f32 panel path.
       for (int64_t rows : {96, 6912}) {
@@ -97,13 +97,13 @@ void Args(benchmark::internal::Benchmark* b) {
       }
     }
   }
-  b->Args({static_cast<int64_t>(DType::kQ4_0), static_cast<int64_t>(Isa::kAvx2), 6912, 1, 2});
-  b->Args({static_cast<int64_t>(DType::kBF16), static_cast<int64_t>(Isa::kAvx2), 6912, 1, 2});
+  b->Args({static_cast<int64_t>(DType::kQ4_0), static_cast<int64_t>(Isa::kAvx2F32), 6912, 1, 2});
+  b->Args({static_cast<int64_t>(DType::kBF16), static_cast<int64_t>(Isa::kAvx2F32), 6912, 1, 2});
   // Decode from DRAM on both cores (weights far larger than L3): the figure to hold against
   // `gemma bench --mem`, which reads f32 rows with the same thread pool.
   for (DType t :
        {DType::kF32, DType::kBF16, DType::kQ8_0, DType::kQ4_0, DType::kQ4_K, DType::kQ6_K}) {
-    for (Isa isa : {Isa::kAvx2Int8, Isa::kAvxVnni, Isa::kAvx512}) {
+    for (Isa isa : {Isa::kAvx2, Isa::kAvxVnni, Isa::kAvx512}) {
       b->Args({static_cast<int64_t>(t), static_cast<int64_t>(isa), 65536, 1, 2});
     }
   }
@@ -131,7 +131,7 @@ void BM_PanelGemm(benchmark::State& state) {
 }
 BENCHMARK(BM_PanelGemm)
     ->Arg(static_cast<int64_t>(Isa::kScalar))
-    ->Arg(static_cast<int64_t>(Isa::kAvx2))
+    ->Arg(static_cast<int64_t>(Isa::kAvx2F32))
     ->Arg(static_cast<int64_t>(Isa::kAvx512))
     ->Arg(static_cast<int64_t>(Isa::kNeon));
 
@@ -173,7 +173,7 @@ void BM_Q4PanelGemm(benchmark::State& state) {
 BENCHMARK(BM_Q4PanelGemm)
     ->Arg(static_cast<int64_t>(Isa::kAvx512))
     ->Arg(static_cast<int64_t>(Isa::kAvxVnni))
-    ->Arg(static_cast<int64_t>(Isa::kAvx2Int8))
+    ->Arg(static_cast<int64_t>(Isa::kAvx2))
     ->Arg(static_cast<int64_t>(Isa::kNeonDotprod));
 
 // One head's attention over n cached keys (Gemma 3 head_dim 256): scores then the weighted sum
@@ -199,7 +199,7 @@ void BM_KvAttention(benchmark::State& state) {
 BENCHMARK(BM_KvAttention)
     ->ArgsProduct({{static_cast<int64_t>(DType::kF32), static_cast<int64_t>(DType::kF16),
                     static_cast<int64_t>(DType::kQ8_0)},
-                   {static_cast<int64_t>(Isa::kScalar), static_cast<int64_t>(Isa::kAvx2)},
+                   {static_cast<int64_t>(Isa::kScalar), static_cast<int64_t>(Isa::kAvx2F32)},
                    {512, 4096}})
     ->UseRealTime()
     ->Unit(benchmark::kMicrosecond);
@@ -268,10 +268,10 @@ void BM_Softmax(benchmark::State& state) {
   state.counters["elems"] =
       benchmark::Counter(static_cast<double>(n) * state.iterations(), benchmark::Counter::kIsRate);
 }
-// The ISAs built and usable here; avx2-int8 has the same element-wise slots as avx2.
+// The ISAs built and usable here; avx2-f32 has the same element-wise slots as avx2.
 void ElementwiseArgs(benchmark::internal::Benchmark* b) {
   for (Isa isa : SupportedIsas()) {
-    if (isa != Isa::kAvx2Int8) b->Arg(static_cast<int64_t>(isa));
+    if (isa != Isa::kAvx2F32) b->Arg(static_cast<int64_t>(isa));
   }
 }
 BENCHMARK(BM_GeluTanhMul)->Apply(ElementwiseArgs)->UseRealTime()->Unit(benchmark::kMicrosecond);

@@ -190,6 +190,39 @@ TEST(Cli, InfoDescribesTheModel) {
   EXPECT_EQ(info["layer_pattern"], "LLLLLGLL");
 }
 
+// llama-bench's field names, one row per test and ISA, and the decode row's roofline is its own
+// bandwidth against the probe taken with it.
+TEST(Cli, BenchWritesLlamaBenchRows) {
+  GEMMA_REQUIRE_TESTDATA();
+  const std::string model = Golden("gemma3-1b-like") + "/hf";
+  const test::CliResult r =
+      RunCli("bench -m '" + model + "' -p 8 -n 4 -r 2 -t 1 --isa auto,scalar -o jsonl");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::stringstream lines(r.out);
+  std::string line;
+  std::vector<json> rows;
+  while (std::getline(lines, line)) rows.push_back(json::parse(line));
+  ASSERT_EQ(rows.size(), 4u) << r.out;
+  for (const json& row : rows) {
+    for (const char* field : {"model_type", "model_size", "n_threads", "n_prompt", "n_gen",
+                              "n_depth", "avg_ts", "stddev_ts", "samples_ts"})
+      EXPECT_TRUE(row.contains(field)) << field;
+    EXPECT_EQ(row["samples_ts"].size(), 2u);
+    EXPECT_GT(row["avg_ts"].get<double>(), 0);
+    if (row["n_gen"] == 4) {
+      EXPECT_EQ(row["test"], "tg4");
+      const double probe = row["measured_bandwidth_gbs"].get<double>();
+      ASSERT_GT(probe, 0);
+      EXPECT_NEAR(row["roofline_pct"].get<double>(),
+                  100 * row["bandwidth_gbs"].get<double>() / probe, 1e-6);
+    } else {
+      EXPECT_EQ(row["test"], "pp8");
+    }
+  }
+  EXPECT_EQ(rows[2]["isa"], "scalar");
+  EXPECT_EQ(RunCli("bench -m '" + model + "' -p 8 -n 0 -r 1 --isa avx2-int8").exit_code, 2);
+}
+
 // Memory is checked before the forward pass: GEMMA_MEMORY_LIMIT stands in for a small machine.
 TEST(Cli, RefusesWhatDoesNotFitAndShrinksTheDefaultContext) {
   GEMMA_REQUIRE_TESTDATA();

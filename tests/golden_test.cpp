@@ -107,7 +107,7 @@ INSTANTIATE_TEST_SUITE_P(Cases, GoldenHf, ::testing::ValuesIn(AllParams()), [](c
 
 // GGUF twins of the same cases: model-f32.gguf against the same reference; the Q8_0/Q4_0 files
 // against gemma_pytorch run on the very same dequantized weights. The exact kernels (scalar,
-// avx2, neon) multiply dequantized weights with f32 activations, so that is as tight as F32
+// avx2-f32, neon) multiply dequantized weights with f32 activations, so that is as tight as F32
 // (case.json's quantized_engine_f32_compute tolerance: 1e-3 max abs, 1e-4 mean abs), far closer
 // than llama.cpp, which quantizes activations to 8 bits. The int8 table (the AVX2 default) is held
 // to llama.cpp's own distance to that reference.
@@ -164,7 +164,7 @@ TEST_P(GoldenGguf, LogitsMatchReference) {
                                   .at("mean_abs_diff");
     std::printf("[golden] %-20s gguf %-5s llama.cpp mean_abs vs the same reference: %.3g\n",
                 c.name.c_str(), p.type.c_str(), llama_mean);
-    // The int8 variant (avx2-int8, the AVX2 default) sits at llama.cpp's distance, measured
+    // The int8 variant (avx2, the AVX2 default) sits at llama.cpp's distance, measured
     // between 0.93x and 1.23x of it on these cases.
     EXPECT_LE(d.mean_abs, 1.3 * llama_mean);
   }

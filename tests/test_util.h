@@ -46,7 +46,7 @@ bool UsesInt8Activations(const KernelTable& k, DType t);
 
 // The best kernel table here whose products are exact on the dequantized weights (f32
 // activations everywhere): what tests of a file's weight bytes run on, since the default
-// table may quantize activations to int8 (avx2-int8, neon-dotprod).
+// table may quantize activations to int8 (avx2, avx512, avx-vnni, neon-dotprod).
 std::string ExactIsa();
 
 // The prompt sizes of each turn, read from the "prompt: N tokens" timing lines on stderr.

@@ -29,9 +29,9 @@ void AddModelFlags(CLI::App& app, ModelFlags* f, bool model_required) {
       ->check(CLI::IsMember({"f32", "f16", "bf16", "q8_0"}));
   app.add_option("--isa", f->isa,
                  "Kernel instruction set: auto (the best this CPU runs), avx512 (AVX-512 + "
-                 "VNNI), avx-vnni, avx2-int8 (8-bit activations for Q8_0/Q4_0, as the three "
-                 "before), avx2 (f32 activations, exact), neon-dotprod (ARM, 8-bit "
-                 "activations), neon, scalar (env GEMMA_ISA)");
+                 "VNNI), avx-vnni, avx2 (8-bit activations for Q8_0/Q4_0, as the three "
+                 "before), avx2-f32 (AVX2 with f32 activations, exact), neon-dotprod (ARM, "
+                 "8-bit activations), neon, scalar (env GEMMA_ISA)");
 }
 
 void AddTokenizerFlag(CLI::App& app, ModelFlags* f) {

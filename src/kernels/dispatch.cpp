@@ -22,8 +22,8 @@ bool CpuRuns(Isa isa) {
     case Isa::kScalar:
       return true;
 #if defined(GEMMA_HAVE_X86_KERNELS)
+    case Isa::kAvx2F32:
     case Isa::kAvx2:
-    case Isa::kAvx2Int8:
       return GetCpuFeatures().avx2;
     case Isa::kAvx512:
       return GetCpuFeatures().avx512 && GetCpuFeatures().avx512_vnni;
@@ -54,10 +54,10 @@ KernelTable BuildTable(Isa isa) {
   }
   switch (isa) {
 #if defined(GEMMA_HAVE_X86_KERNELS)
-    case Isa::kAvx2:
+    case Isa::kAvx2F32:
       FillAvx2Kernels(&t);
       break;
-    case Isa::kAvx2Int8:
+    case Isa::kAvx2:
       FillAvx2Int8Kernels(&t);
       break;
     case Isa::kAvx512:
@@ -85,13 +85,13 @@ KernelTable BuildTable(Isa isa) {
 Isa ParseIsa(const std::string& name) {
   if (name == "scalar") return Isa::kScalar;
   if (name == "avx2") return Isa::kAvx2;
-  if (name == "avx2-int8") return Isa::kAvx2Int8;
+  if (name == "avx2-f32") return Isa::kAvx2F32;
   if (name == "avx512") return Isa::kAvx512;
   if (name == "avx-vnni") return Isa::kAvxVnni;
   if (name == "neon") return Isa::kNeon;
   if (name == "neon-dotprod") return Isa::kNeonDotprod;
   Fail(ErrorKind::kUsage, "unknown ISA '" + name +
-                              "' (expected auto, scalar, avx2, avx2-int8, avx-vnni, avx512, neon, "
+                              "' (expected auto, scalar, avx2, avx2-f32, avx-vnni, avx512, neon, "
                               "neon-dotprod)");
 }
 
@@ -101,10 +101,10 @@ const char* IsaName(Isa isa) {
   switch (isa) {
     case Isa::kScalar:
       return "scalar";
+    case Isa::kAvx2F32:
+      return "avx2-f32";
     case Isa::kAvx2:
       return "avx2";
-    case Isa::kAvx2Int8:
-      return "avx2-int8";
     case Isa::kAvx512:
       return "avx512";
     case Isa::kNeon:
@@ -119,12 +119,12 @@ const char* IsaName(Isa isa) {
 
 std::vector<Isa> SupportedIsas() {
   std::vector<Isa> out;
-  // avx2-int8 ranks above avx2: for Q8_0/Q4_0 decode its 8-bit activations (llama.cpp's
+  // avx2 ranks above avx2-f32: for Q8_0/Q4_0 decode its 8-bit activations (llama.cpp's
   // accuracy) run about twice as fast as widening the quants to f32, and decode is what a
-  // person waits for. `--isa avx2` keeps the exact f32-activation kernels. The same holds for
-  // neon-dotprod over neon.
+  // person waits for. `--isa avx2-f32` keeps the exact f32-activation kernels. The same holds
+  // for neon-dotprod over neon.
   for (Isa isa :
-       {Isa::kAvx512, Isa::kAvxVnni, Isa::kAvx2Int8, Isa::kAvx2, Isa::kNeonDotprod, Isa::kNeon}) {
+       {Isa::kAvx512, Isa::kAvxVnni, Isa::kAvx2, Isa::kAvx2F32, Isa::kNeonDotprod, Isa::kNeon}) {
     if (CpuSupports(isa)) out.push_back(isa);
   }
   out.push_back(Isa::kScalar);
@@ -137,9 +137,9 @@ const KernelTable& KernelsFor(Isa isa) {
          std::string("ISA '") + IsaName(isa) + "' is not compiled in or not supported by this CPU");
   }
   // Built once per ISA, immutable afterwards.
-  static const KernelTable kTables[] = {BuildTable(Isa::kScalar),   BuildTable(Isa::kAvx2),
-                                        BuildTable(Isa::kAvx2Int8), BuildTable(Isa::kAvx512),
-                                        BuildTable(Isa::kNeon),     BuildTable(Isa::kNeonDotprod),
+  static const KernelTable kTables[] = {BuildTable(Isa::kScalar), BuildTable(Isa::kAvx2F32),
+                                        BuildTable(Isa::kAvx2),   BuildTable(Isa::kAvx512),
+                                        BuildTable(Isa::kNeon),   BuildTable(Isa::kNeonDotprod),
                                         BuildTable(Isa::kAvxVnni)};
   return kTables[static_cast<int>(isa)];
 }

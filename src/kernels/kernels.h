@@ -119,15 +119,15 @@ void PanelGemmScalar(const float* panel, int64_t kc, const float* x, int64_t ldx
                      int64_t n_rows, float* y, int64_t ldy, bool accumulate);
 void PanelTransposeScalar(const float* rows, int64_t ld, int64_t kc, float* panel);
 
-// A kernel table variant. kAvx2Int8 is AVX2 with int8 activations for Q8_0/Q4_0 decode (fewer
-// instructions, llama.cpp-like accuracy) and the automatic choice on AVX2 CPUs; kAvx2 keeps
-// f32 activations everywhere (exact on the dequantized weights). kAvx512 is kAvx2Int8 with
+// A kernel table variant. kAvx2 is AVX2 with int8 activations for Q8_0/Q4_0 decode (fewer
+// instructions, llama.cpp-like accuracy) and the automatic choice on AVX2 CPUs; kAvx2F32 keeps
+// f32 activations everywhere (exact on the dequantized weights). kAvx512 is kAvx2 with
 // 512-bit float kernels and VNNI for the int8 ones (needs AVX-512 F/BW/VL/DQ and VNNI);
-// kAvxVnni is kAvx2Int8 with the int8 ones on 256-bit VNNI (AVX-VNNI: Alder Lake and later
+// kAvxVnni is kAvx2 with the int8 ones on 256-bit VNNI (AVX-VNNI: Alder Lake and later
 // cores without AVX-512).
 // kNeonDotprod is NEON with the same int8 activations through SDOT (ARMv8.2 dot product), the
 // choice where the CPU has it.
-enum class Isa { kScalar, kAvx2, kAvx2Int8, kAvx512, kNeon, kNeonDotprod, kAvxVnni };
+enum class Isa { kScalar, kAvx2F32, kAvx2, kAvx512, kNeon, kNeonDotprod, kAvxVnni };
 
 struct KernelTable {
   Isa isa = Isa::kScalar;
@@ -164,7 +164,7 @@ const KernelTable& KernelsFor(Isa isa);
 // intrinsics, tests/avx512_emulation.cpp). Must be called before the first KernelsFor.
 void EmulateIsaForTests(Isa isa, void (*fill)(KernelTable*));
 
-// Picks the table: `request` ("auto", "", "scalar", "avx2", "avx2-int8", "avx-vnni", "avx512",
+// Picks the table: `request` ("auto", "", "scalar", "avx2", "avx2-f32", "avx-vnni", "avx512",
 // "neon", "neon-dotprod"); "auto"/"" honours the GEMMA_ISA environment variable, then takes the
 // best supported ISA.
 const KernelTable& SelectKernels(const std::string& request);

@@ -5,9 +5,9 @@
 
 namespace gemma {
 
-// Q8_0/Q4_0 x f32 activations, exact (the default AVX2 table).
+// Q8_0/Q4_0 x f32 activations, exact (the avx2-f32 table).
 void FillAvx2QuantF32Kernels(KernelTable* table);
-// Q8_0/Q4_0 x int8 activations (the "avx2-int8" table, picked by default): dots and prefill tiles.
+// Q8_0/Q4_0 x int8 activations (the "avx2" table, picked by default): dots and prefill tiles.
 void FillAvx2QuantInt8Kernels(KernelTable* table);
 // The int8 prefill panel kernel for Q4_0 (gemm_q4_int8_avx2.cpp), part of the int8 table.
 void FillAvx2Q4PanelKernels(KernelTable* table);

@@ -121,7 +121,7 @@ void SetFloatSlot(KernelTable* table, DType type) {
 }  // namespace
 
 void FillAvx2Kernels(KernelTable* table) {
-  table->isa = Isa::kAvx2;
+  table->isa = Isa::kAvx2F32;
   SetFloatSlot<WidenF32>(table, DType::kF32);
   SetFloatSlot<WidenBF16>(table, DType::kBF16);
   table->dot_rows[static_cast<size_t>(DType::kBF16)] = &DotRowsBF16;
@@ -136,7 +136,7 @@ void FillAvx2Kernels(KernelTable* table) {
 
 void FillAvx2Int8Kernels(KernelTable* table) {
   FillAvx2Kernels(table);
-  table->isa = Isa::kAvx2Int8;
+  table->isa = Isa::kAvx2;
   FillAvx2QuantInt8Kernels(table);
   FillAvx2Q4PanelKernels(table);
 }

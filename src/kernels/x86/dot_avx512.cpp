@@ -1,5 +1,5 @@
 // AVX-512 kernels for plain float weight types (F32, BF16, F16) in decode, and the AVX-512
-// table itself: the avx2-int8 table with the slots that the *_avx512.cpp files speed up
+// table itself: the avx2 table with the slots that the *_avx512.cpp files speed up
 // replaced (see avx512_common.h for how these files are built and tested).
 #include <vector>
 

@@ -1,5 +1,5 @@
 // AVX-VNNI (256-bit vpdpbusd, on cores without AVX-512: Alder Lake and later) kernels for Q8_0 /
-// Q4_0 weights against int8 activations, on top of the avx2-int8 table: decode dot products
+// Q4_0 weights against int8 activations, on top of the avx2 table: decode dot products
 // and the Q4_0 prefill panel tile. As in int8_vnni_avx512.cpp, the quants go in unsigned (Q4_0
 // as stored, Q8_0 with its sign bit flipped) and the offset times the activations' sum is the
 // int32 sums' starting value, so each block's integer dot product is exact. Compiled with

@@ -1,6 +1,6 @@
 // AVX2 integer kernels: Q8_0 / Q4_0 weights x int8 activations (ActBlockQ8), for decode and
 // prefill tiles. Per block of 32: DotBytes, then one FMA with the product of the two scales.
-// Same integer math as the scalar references in dot_q8_scalar.cpp. Used by the "avx2-int8"
+// Same integer math as the scalar references in dot_q8_scalar.cpp. Used by the "avx2"
 // table (the automatic choice on AVX2).
 #include <cstring>
 #include <vector>

@@ -1,7 +1,7 @@
 // AVX2 kernels for Q8_0 / Q4_0 weights against f32 activations: each block's quants become f32
 // exactly and are multiplied exactly, so results equal f32 math on the dequantized weights (the
-// scalar oracle) up to summation order. The "avx2" table (--isa avx2): more exact than 8-bit
-// activations. Decode masks the quants in place against activations rearranged once per call
+// scalar oracle) up to summation order. The "avx2-f32" table (--isa avx2-f32): more exact than
+// 8-bit activations. Decode masks the quants in place against activations rearranged once per call
 // (no widening shuffles); prefill tiles widen each block once for up to four tokens (Widen,
 // BlockTerm: also an odd last Q4_0 block in decode).
 #include <vector>
