@@ -63,8 +63,8 @@ int Run(const TokenizeFlags& f) {
         Fail(ErrorKind::kUsage, "stdin line " + std::to_string(line_no) + ": not valid JSON");
       }
       if (!in.is_object() || !in.contains("text") || !in.at("text").is_string()) {
-        Fail(ErrorKind::kUsage,
-             "stdin line " + std::to_string(line_no) + ": expected an object with a \"text\" string");
+        Fail(ErrorKind::kUsage, "stdin line " + std::to_string(line_no) +
+                                    ": expected an object with a \"text\" string");
       }
       nlohmann::json out;
       out["ids"] = EncodeText(tok, in.at("text").get<std::string>(), f.bos);
@@ -102,7 +102,8 @@ Command MakeTokenizeCommand() {
         "Examples:\n"
         "  gemma tokenize -m ~/models/gemma-3-1b-it \"Hello world\"\n"
         "  gemma tokenize --tokenizer tokenizer.model --pieces \"Hello world\"\n"
-        "  printf '{\"text\":\"a\"}\\n{\"text\":\"b\"}\\n' | gemma tokenize --tokenizer tokenizer.model --jsonl");
+        "  printf '{\"text\":\"a\"}\\n{\"text\":\"b\"}\\n' | gemma tokenize --tokenizer "
+        "tokenizer.model --jsonl");
   };
   c.run = [f] { return Run(*f); };
   return c;
