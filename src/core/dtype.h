@@ -34,8 +34,12 @@ struct DTypeInfo {
 };
 
 const DTypeInfo& GetDTypeInfo(DType t);
-inline std::string_view DTypeName(DType t) { return GetDTypeInfo(t).name; }
-inline bool IsQuantized(DType t) { return GetDTypeInfo(t).block_elems > 1; }
+inline std::string_view DTypeName(DType t) {
+  return GetDTypeInfo(t).name;
+}
+inline bool IsQuantized(DType t) {
+  return GetDTypeInfo(t).block_elems > 1;
+}
 
 // Bytes of `n_elems` elements of type t; 0 when n_elems is not a whole number of blocks.
 // Callers check divisibility with RowSizeValid first.

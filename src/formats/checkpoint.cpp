@@ -36,8 +36,9 @@ Checkpoint OpenCheckpoint(const std::string& path) {
     return OpenHfCheckpoint(parent.empty() ? "." : parent.string());
   }
   if (ext == ".gguf") Fail(ErrorKind::kFormat, path + ": not a GGUF file (bad magic)");
-  Fail(ErrorKind::kFormat, path + ": unrecognised model format (expected a Hugging Face directory "
-                                  "with config.json, or a .gguf file)");
+  Fail(ErrorKind::kFormat, path +
+                               ": unrecognised model format (expected a Hugging Face directory "
+                               "with config.json, or a .gguf file)");
 }
 
 }  // namespace gemma

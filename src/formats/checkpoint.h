@@ -24,7 +24,7 @@ using TensorMap = std::map<std::string, NamedTensor>;
 
 // Where the vocabulary comes from. Exactly one of the three is set.
 struct TokenizerSource {
-  std::string spm_model_path;         // tokenizer.model (SentencePiece ModelProto)
+  std::string spm_model_path;          // tokenizer.model (SentencePiece ModelProto)
   std::string hf_tokenizer_json_path;  // tokenizer.json (HF BPE), converted in memory
   // GGUF tokenizer.ggml.* arrays (converted in memory).
   std::string gguf_model;  // "llama" (SentencePiece) or "gemma4" (BPE)
@@ -53,7 +53,7 @@ struct Checkpoint {
   std::string format;  // "safetensors" or "gguf"
   ModelConfig config;
   TensorMap tensors;
-  std::vector<std::shared_ptr<const MappedFile>> files;  // keep the mappings alive
+  std::vector<std::shared_ptr<const MappedFile>> files;   // keep the mappings alive
   std::vector<std::shared_ptr<const void>> owned_memory;  // in-memory tensors (synthetic models)
   TokenizerSource tokenizer;
   std::string chat_template;  // raw template text when the checkpoint has one
