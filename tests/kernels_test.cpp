@@ -107,7 +107,7 @@ TEST_P(KernelVsScalar, QuantizedDotsMatchTheirReference) {
   const KernelTable& fast = KernelsFor(GetParam());
   std::mt19937 rng(5);
   std::normal_distribution<float> nd;
-  for (DType t : {DType::kQ8_0, DType::kQ4_0}) {
+  for (DType t : {DType::kQ8_0, DType::kQ4_0, DType::kQ5_0, DType::kQ4_1, DType::kQ5_1}) {
     for (int64_t n : {32, 64, 96, 288, 1152}) {
       for (int misalign : {0, 1, 3}) {
         const int64_t rows = 7;
@@ -210,7 +210,8 @@ TEST_P(KernelVsScalar, GemmTilesMatchPerTokenDots) {
   const KernelTable& k = KernelsFor(GetParam());
   std::mt19937 rng(3);
   std::normal_distribution<float> nd;
-  for (DType t : {DType::kF32, DType::kBF16, DType::kF16, DType::kQ8_0, DType::kQ4_0}) {
+  for (DType t : {DType::kF32, DType::kBF16, DType::kF16, DType::kQ8_0, DType::kQ4_0, DType::kQ5_0,
+                  DType::kQ4_1, DType::kQ5_1}) {
     const GemmTileFn tile = k.gemm_tile[static_cast<size_t>(t)];
     if (tile == nullptr) continue;
     const bool quant = IsQuantized(t);

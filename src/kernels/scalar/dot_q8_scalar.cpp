@@ -67,6 +67,41 @@ void DotRowsQ4_0Q8(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const v
   }
 }
 
+// Q5_0 / Q4_1 / Q5_1: the block's integer quants (element j: nibble j % 16 of qs, low then high,
+// plus bit j of qh as 16 for the 5-bit types), scale d and minimum m (0 for Q5_0, whose quants
+// are q - 16): sum d * d_x * sum_i q_i x_i + m * d_x * sum_i x_i.
+template <int kBytes, bool kFifthBit, bool kHasMin>
+void DotRowsBlock32Q8(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const void* xv,
+                      int64_t n, float* y) {
+  const auto* x = static_cast<const ActBlockQ8*>(xv);
+  const int qh_at = kHasMin ? 4 : 2;
+  const int qs_at = qh_at + (kFifthBit ? 4 : 0);
+  for (int64_t r = 0; r < n_rows; ++r) {
+    const uint8_t* row = w + static_cast<uint64_t>(r) * row_bytes;
+    float sum = 0.f;
+    for (int64_t b = 0; b < n / 32; ++b) {
+      const uint8_t* block = row + b * kBytes;
+      uint16_t d, m = 0;
+      uint32_t qh = 0;
+      std::memcpy(&d, block, 2);
+      if (kHasMin) std::memcpy(&m, block + 2, 2);
+      if (kFifthBit) std::memcpy(&qh, block + qh_at, 4);
+      int32_t dot = 0, x_sum = 0;
+      for (int i = 0; i < 32; ++i) {
+        const uint8_t byte = block[qs_at + i % 16];
+        int32_t q = i < 16 ? (byte & 0x0F) : (byte >> 4);
+        if (kFifthBit) q |= static_cast<int32_t>((qh >> i) & 1u) << 4;
+        if (kFifthBit && !kHasMin) q -= 16;
+        dot += q * x[b].qs[i];
+        x_sum += x[b].qs[i];
+      }
+      sum += F16ToF32(d) * x[b].d * static_cast<float>(dot);
+      if (kHasMin) sum += F16ToF32(m) * x[b].d * static_cast<float>(x_sum);
+    }
+    y[r] = sum;
+  }
+}
+
 }  // namespace
 
 DotRowsFn ReferenceDotQ8(DType weights) {
@@ -75,6 +110,12 @@ DotRowsFn ReferenceDotQ8(DType weights) {
       return &DotRowsQ8_0Q8;
     case DType::kQ4_0:
       return &DotRowsQ4_0Q8;
+    case DType::kQ5_0:
+      return &DotRowsBlock32Q8<22, true, false>;
+    case DType::kQ4_1:
+      return &DotRowsBlock32Q8<20, false, true>;
+    case DType::kQ5_1:
+      return &DotRowsBlock32Q8<24, true, true>;
     default:
       return nullptr;
   }

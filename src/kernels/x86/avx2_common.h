@@ -94,6 +94,13 @@ struct WidenF16 {
   }
 };
 
+// 32 nibbles at p as bytes: low nibbles are elements 0-15, high nibbles 16-31 (unsigned).
+inline __m256i Nibbles32(const uint8_t* p) {
+  const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  const __m256i both = _mm256_set_m128i(_mm_srli_epi16(packed, 4), packed);
+  return _mm256_and_si256(both, _mm256_set1_epi8(0x0F));
+}
+
 // Block formats of 32 weights with an f16 scale first: the quants as 32 signed bytes.
 struct BlockQ8_0 {
   static constexpr int kBytes = 34;
@@ -105,11 +112,50 @@ struct BlockQ4_0 {
   static constexpr int kBytes = 18;
   // Low nibbles are elements 0-15, high nibbles 16-31; values q - 8 in [-8, 7].
   static __m256i Quants(const uint8_t* b) {
-    const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + 2));
-    const __m256i both = _mm256_set_m128i(_mm_srli_epi16(packed, 4), packed);
-    return _mm256_sub_epi8(_mm256_and_si256(both, _mm256_set1_epi8(0x0F)), _mm256_set1_epi8(8));
+    return _mm256_sub_epi8(Nibbles32(b + 2), _mm256_set1_epi8(8));
   }
 };
+
+// The fifth bits of a Q5 block (a little-endian u32 at p, bit j for element j) as 0x10 in byte j.
+inline __m256i FifthBits(const uint8_t* p) {
+  uint32_t bits;
+  std::memcpy(&bits, p, 4);
+  // Byte j takes byte j / 8 of the word, then keeps bit j % 8.
+  const __m256i spread =
+      _mm256_shuffle_epi8(_mm256_set1_epi32(static_cast<int>(bits)),
+                          _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2,
+                                           2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3));
+  const __m256i bit = _mm256_set1_epi64x(static_cast<int64_t>(0x8040201008040201ull));
+  const __m256i set = _mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit);
+  return _mm256_and_si256(set, _mm256_set1_epi8(0x10));
+}
+
+// Q5_0 (llama.cpp's fallback for Q4_K rows that are not whole super-blocks, e.g. Gemma 3 1B's
+// 1152-wide ones): f16 scale, fifth bits, nibbles; values q - 16 in [-16, 15].
+struct BlockQ5_0 {
+  static constexpr int kBytes = 22;
+  static __m256i Quants(const uint8_t* b) {
+    return _mm256_sub_epi8(_mm256_or_si256(Nibbles32(b + 6), FifthBits(b + 2)),
+                           _mm256_set1_epi8(16));
+  }
+};
+
+// Block formats with an f16 scale d, then an f16 minimum m (value = d * q + m): Quants are the
+// unsigned q. Q4_1 (q in 0..15) and Q5_1 (0..31, llama.cpp's fallback for Q5_K).
+struct BlockQ4_1 {
+  static constexpr int kBytes = 20;
+  static constexpr bool kHasMin = true;
+  static __m256i Quants(const uint8_t* b) { return Nibbles32(b + 4); }
+};
+struct BlockQ5_1 {
+  static constexpr int kBytes = 24;
+  static constexpr bool kHasMin = true;
+  static __m256i Quants(const uint8_t* b) {
+    return _mm256_or_si256(Nibbles32(b + 8), FifthBits(b + 4));
+  }
+};
+template <typename B>
+concept HasMin = B::kHasMin;
 
 // The f16 scales of two Q4_0 blocks 18 bytes apart, as [first x4, second x4] in f32: the
 // pair-of-blocks decode kernels hold block b in lanes 0-3 and block b + 1 in lanes 4-7.

@@ -1,7 +1,8 @@
 // AVX2 panel packing for prefill (see DequantizeRowFn / PanelTransposeFn): row dequantizers for
-// the plain float types, Q8_0 / Q4_0 and Q4_K / Q5_K / Q6_K (each value is the same single f32
-// product d * q as the scalar dequantizer, so panels are bit-identical), and the 16-row transpose
-// done as 8 x 8 register transposes. Scalar packing cost about a third of the prefill GEMM's time.
+// the plain float types, Q8_0 / Q4_0 / Q5_0 / Q4_1 / Q5_1 and Q4_K / Q5_K / Q6_K (each value is
+// the same f32 operations as the scalar dequantizer's, so panels are bit-identical), and the 16-row
+// transpose done as 8 x 8 register transposes. Scalar packing cost about a third of the prefill
+// GEMM's time.
 #include "core/quant/k_quants.h"
 #include "kernels/x86/avx2_common.h"
 #include "kernels/x86/avx2_kernels.h"
@@ -34,6 +35,21 @@ void DequantizeBlocks(const uint8_t* src, float* dst, int64_t n) {
     for (int j = 0; j < 4; ++j) {
       _mm256_storeu_ps(dst + 8 * j,
                        _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(parts[j]))));
+    }
+  }
+}
+
+// Q4_1 / Q5_1: d * q + m, a product then a sum, as the scalar dequantizers.
+template <typename B>
+void DequantizeBlocksWithMin(const uint8_t* src, float* dst, int64_t n) {
+  for (int64_t b = 0; b < n / 32; ++b, src += B::kBytes, dst += 32) {
+    const __m256 d = _mm256_set1_ps(LoadF16(src)), m = _mm256_set1_ps(LoadF16(src + 2));
+    const __m256i q = B::Quants(src);
+    const __m128i lo = _mm256_castsi256_si128(q), hi = _mm256_extracti128_si256(q, 1);
+    const __m128i parts[4] = {lo, _mm_srli_si128(lo, 8), hi, _mm_srli_si128(hi, 8)};
+    for (int j = 0; j < 4; ++j) {
+      const __m256 v = _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(parts[j])));
+      _mm256_storeu_ps(dst + 8 * j, _mm256_add_ps(v, m));
     }
   }
 }
@@ -167,6 +183,9 @@ void FillAvx2PackKernels(KernelTable* table) {
   slot(DType::kBF16) = &DequantizeFloats<WidenBF16>;
   slot(DType::kQ8_0) = &DequantizeBlocks<BlockQ8_0>;
   slot(DType::kQ4_0) = &DequantizeBlocks<BlockQ4_0>;
+  slot(DType::kQ5_0) = &DequantizeBlocks<BlockQ5_0>;
+  slot(DType::kQ4_1) = &DequantizeBlocksWithMin<BlockQ4_1>;
+  slot(DType::kQ5_1) = &DequantizeBlocksWithMin<BlockQ5_1>;
   slot(DType::kQ4_K) = &DequantizeQ4KQ5K<QuantBlockQ4_K, false>;
   slot(DType::kQ5_K) = &DequantizeQ4KQ5K<QuantBlockQ5_K, true>;
   slot(DType::kQ6_K) = &DequantizeQ6K;

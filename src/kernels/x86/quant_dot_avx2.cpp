@@ -1,7 +1,7 @@
-// AVX2 integer kernels: Q8_0 / Q4_0 weights x int8 activations (ActBlockQ8), for decode and
-// prefill tiles. Per block of 32: DotBytes, then one FMA with the product of the two scales.
-// Same integer math as the scalar references in dot_q8_scalar.cpp. Used by the "avx2"
-// table (the automatic choice on AVX2).
+// AVX2 integer kernels: Q8_0 / Q4_0 / Q5_0 / Q4_1 / Q5_1 weights x int8 activations (ActBlockQ8),
+// for decode and prefill tiles. Per block of 32: DotBytes, then one FMA with the product of the two
+// scales. Same integer math as the scalar references in dot_q8_scalar.cpp. Used by the "avx2" table
+// (the automatic choice on AVX2).
 #include <cstring>
 #include <vector>
 
@@ -18,6 +18,26 @@ inline __m256 BlockTerm(const uint8_t* block, __m256i wq, const ActBlockQ8& x, _
   return _mm256_fmadd_ps(_mm256_set1_ps(LoadF16(block) * x.d), _mm256_cvtepi32_ps(p), acc);
 }
 
+// With a minimum: sum_i (d q_i + m) d_x x_i = d d_x sum_i q_i x_i + m d_x sum_i x_i, the quants
+// unsigned (maddubs' first operand, |pair sum| <= 2 * 31 * 127: no saturation).
+inline __m256 BlockTermWithMin(const uint8_t* block, __m256i wq, const ActBlockQ8& x, __m256 acc) {
+  const __m256i xq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qs));
+  const __m256i ones16 = _mm256_set1_epi16(1);
+  const __m256i dot = _mm256_madd_epi16(_mm256_maddubs_epi16(wq, xq), ones16);
+  const __m256i sum = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), xq), ones16);
+  acc = _mm256_fmadd_ps(_mm256_set1_ps(LoadF16(block) * x.d), _mm256_cvtepi32_ps(dot), acc);
+  return _mm256_fmadd_ps(_mm256_set1_ps(LoadF16(block + 2) * x.d), _mm256_cvtepi32_ps(sum), acc);
+}
+
+template <typename B>
+inline __m256 Term(const uint8_t* block, __m256i wq, const ActBlockQ8& x, __m256 acc) {
+  if constexpr (HasMin<B>) {
+    return BlockTermWithMin(block, wq, x, acc);
+  } else {
+    return BlockTerm(block, wq, x, acc);
+  }
+}
+
 template <typename B>
 void DotRows(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const void* xv, int64_t n,
              float* y) {
@@ -32,10 +52,10 @@ void DotRows(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const void* x
       const uint8_t* b0 = row + b * B::kBytes;
       PrefetchAhead<2 * B::kBytes>(b0);
       const uint8_t* b1 = b0 + B::kBytes;
-      acc0 = BlockTerm(b0, B::Quants(b0), x[b], acc0);
-      acc1 = BlockTerm(b1, B::Quants(b1), x[b + 1], acc1);
+      acc0 = Term<B>(b0, B::Quants(b0), x[b], acc0);
+      acc1 = Term<B>(b1, B::Quants(b1), x[b + 1], acc1);
     }
-    if (b < nb) acc0 = BlockTerm(row + b * B::kBytes, B::Quants(row + b * B::kBytes), x[b], acc0);
+    if (b < nb) acc0 = Term<B>(row + b * B::kBytes, B::Quants(row + b * B::kBytes), x[b], acc0);
     y[r] = HorizontalSum(_mm256_add_ps(acc0, acc1));
   }
 }
@@ -50,7 +70,7 @@ struct QuantRowTokens {
     for (int64_t b = 0; b < n / 32; ++b) {
       const uint8_t* block = row + b * B::kBytes;
       const __m256i wq = B::Quants(block);
-      for (int t = 0; t < NT; ++t) acc[t] = BlockTerm(block, wq, x[t][b], acc[t]);
+      for (int t = 0; t < NT; ++t) acc[t] = Term<B>(block, wq, x[t][b], acc[t]);
     }
     for (int t = 0; t < NT; ++t) *y[t] = HorizontalSum(acc[t]);
   }
@@ -143,6 +163,9 @@ void SetSlot(KernelTable* table, DType type) {
 void FillAvx2QuantInt8Kernels(KernelTable* table) {
   SetSlot<BlockQ8_0>(table, DType::kQ8_0);
   SetSlot<BlockQ4_0>(table, DType::kQ4_0);
+  SetSlot<BlockQ5_0>(table, DType::kQ5_0);
+  SetSlot<BlockQ4_1>(table, DType::kQ4_1);
+  SetSlot<BlockQ5_1>(table, DType::kQ5_1);
   table->dot_rows[static_cast<size_t>(DType::kQ4_0)] = &DotRowsQ4_0;
 }
 

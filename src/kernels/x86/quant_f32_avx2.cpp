@@ -1,9 +1,9 @@
-// AVX2 kernels for Q8_0 / Q4_0 weights against f32 activations: each block's quants become f32
-// exactly and are multiplied exactly, so results equal f32 math on the dequantized weights (the
-// scalar oracle) up to summation order. The "avx2-f32" table (--isa avx2-f32): more exact than
-// 8-bit activations. Decode masks the quants in place against activations rearranged once per call
-// (no widening shuffles); prefill tiles widen each block once for up to four tokens (Widen,
-// BlockTerm: also an odd last Q4_0 block in decode).
+// AVX2 kernels for Q8_0 / Q4_0 (and Q5_0 / Q4_1 / Q5_1) weights against f32 activations: each
+// block's quants become f32 exactly and are multiplied exactly, so results equal f32 math on the
+// dequantized weights (the scalar oracle) up to summation order. The "avx2-f32" table (--isa
+// avx2-f32): more exact than 8-bit activations. Decode masks the quants in place against
+// activations rearranged once per call (no widening shuffles); prefill tiles widen each block once
+// for up to four tokens (Widen, BlockTerm: also an odd last Q4_0 block in decode).
 #include <vector>
 
 #include "kernels/x86/avx2_common.h"
@@ -34,6 +34,38 @@ inline __m256 BlockTerm(const uint8_t* block, const __m256 w[4], const float* x,
   return _mm256_fmadd_ps(_mm256_set1_ps(LoadF16(block)), s, acc);
 }
 
+// BlockTerm plus, for types with a minimum m, m * sum_i x[i].
+template <typename B>
+inline __m256 Term(const uint8_t* block, const __m256 w[4], const float* x, __m256 acc) {
+  acc = BlockTerm(block, w, x, acc);
+  if constexpr (HasMin<B>) {
+    const __m256 sum =
+        _mm256_add_ps(_mm256_add_ps(_mm256_loadu_ps(x), _mm256_loadu_ps(x + 8)),
+                      _mm256_add_ps(_mm256_loadu_ps(x + 16), _mm256_loadu_ps(x + 24)));
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(LoadF16(block + 2)), sum, acc);
+  }
+  return acc;
+}
+
+// Decode for the block types without a rearranged kernel below: each block widened.
+template <typename B>
+void DotRowsWidened(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const void* xv, int64_t n,
+                    float* y) {
+  const auto* x = static_cast<const float*>(xv);
+  for (int64_t r = 0; r < n_rows; ++r) {
+    const uint8_t* row = w + static_cast<uint64_t>(r) * row_bytes;
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t b = 0; b < n / 32; ++b) {
+      const uint8_t* block = row + b * B::kBytes;
+      PrefetchAhead<B::kBytes>(block);
+      __m256 wf[4];
+      Widen<B>(block, wf);
+      acc = Term<B>(block, wf, x + 32 * b, acc);
+    }
+    y[r] = HorizontalSum(acc);
+  }
+}
+
 // Prefill: widen each block once, use it for up to four tokens.
 template <typename B>
 struct RowTokens {
@@ -45,7 +77,7 @@ struct RowTokens {
       const uint8_t* block = row + b * B::kBytes;
       __m256 wf[4];
       Widen<B>(block, wf);
-      for (int t = 0; t < NT; ++t) acc[t] = BlockTerm(block, wf, x[t] + 32 * b, acc[t]);
+      for (int t = 0; t < NT; ++t) acc[t] = Term<B>(block, wf, x[t] + 32 * b, acc[t]);
     }
     for (int t = 0; t < NT; ++t) *y[t] = HorizontalSum(acc[t]);
   }
@@ -201,6 +233,9 @@ void SetSlot(KernelTable* table, DType type, DotRowsFn decode) {
 void FillAvx2QuantF32Kernels(KernelTable* table) {
   SetSlot<BlockQ8_0>(table, DType::kQ8_0, &DotRowsQ8_0);
   SetSlot<BlockQ4_0>(table, DType::kQ4_0, &DotRowsQ4_0);
+  SetSlot<BlockQ5_0>(table, DType::kQ5_0, &DotRowsWidened<BlockQ5_0>);
+  SetSlot<BlockQ4_1>(table, DType::kQ4_1, &DotRowsWidened<BlockQ4_1>);
+  SetSlot<BlockQ5_1>(table, DType::kQ5_1, &DotRowsWidened<BlockQ5_1>);
 }
 
 }  // namespace gemma
