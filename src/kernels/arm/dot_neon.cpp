@@ -62,6 +62,12 @@ void DotRowsQuant(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const vo
       float32x4_t s = Dot16(q[0], x + 32 * b, vdupq_n_f32(0));
       s = Dot16(q[1], x + 32 * b + 16, s);
       acc = vfmaq_n_f32(acc, s, BlockScale(block));
+      if constexpr (HasMin<B>) {
+        const float* xb = x + 32 * b;
+        float32x4_t sum = vld1q_f32(xb);
+        for (int i = 4; i < 32; i += 4) sum = vaddq_f32(sum, vld1q_f32(xb + i));
+        acc = vfmaq_n_f32(acc, sum, BlockMin(block));
+      }
     }
     y[r] = vaddvq_f32(acc);
   }
@@ -217,6 +223,9 @@ void FillNeonKernels(KernelTable* table) {
   SetSlot<&DotRowsFloat<WidenF16>>(table, DType::kF16);
   SetSlot<&DotRowsQuant<BlockQ8_0>>(table, DType::kQ8_0);
   SetSlot<&DotRowsQuant<BlockQ4_0>>(table, DType::kQ4_0);
+  SetSlot<&DotRowsQuant<BlockQ5_0>>(table, DType::kQ5_0);
+  SetSlot<&DotRowsQuant<BlockQ4_1>>(table, DType::kQ4_1);
+  SetSlot<&DotRowsQuant<BlockQ5_1>>(table, DType::kQ5_1);
   FillNeonKQuantKernels(table);
   FillNeonElementwiseKernels(table);
   table->panel_gemm = &PanelGemmNeon;

@@ -22,6 +22,18 @@ inline int32x4_t BlockDot(const int8x16_t q[2], const ActBlockQ8& x) {
   return vdotq_s32(s, q[1], vld1q_s8(x.qs + 16));
 }
 
+// One block's term: d_w d_x sum q x, plus m_w d_x sum x for the types with a minimum.
+template <typename B>
+inline float32x4_t BlockTerm(const uint8_t* block, const int8x16_t q[2], const ActBlockQ8& x,
+                             float32x4_t acc) {
+  acc = vfmaq_n_f32(acc, vcvtq_f32_s32(BlockDot(q, x)), BlockScale(block) * x.d);
+  if constexpr (HasMin<B>) {
+    const int8x16_t ones[2] = {vdupq_n_s8(1), vdupq_n_s8(1)};
+    acc = vfmaq_n_f32(acc, vcvtq_f32_s32(BlockDot(ones, x)), BlockMin(block) * x.d);
+  }
+  return acc;
+}
+
 template <typename B>
 void DotRowsQ8(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const void* xv, int64_t n,
                float* y) {
@@ -38,14 +50,14 @@ void DotRowsQ8(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const void*
       int8x16_t q0[2], q1[2];
       B::Quants(b0, q0);
       B::Quants(b1, q1);
-      acc0 = vfmaq_n_f32(acc0, vcvtq_f32_s32(BlockDot(q0, x[b])), BlockScale(b0) * x[b].d);
-      acc1 = vfmaq_n_f32(acc1, vcvtq_f32_s32(BlockDot(q1, x[b + 1])), BlockScale(b1) * x[b + 1].d);
+      acc0 = BlockTerm<B>(b0, q0, x[b], acc0);
+      acc1 = BlockTerm<B>(b1, q1, x[b + 1], acc1);
     }
     if (b < nb) {
       const uint8_t* b0 = row + b * B::kBytes;
       int8x16_t q0[2];
       B::Quants(b0, q0);
-      acc0 = vfmaq_n_f32(acc0, vcvtq_f32_s32(BlockDot(q0, x[b])), BlockScale(b0) * x[b].d);
+      acc0 = BlockTerm<B>(b0, q0, x[b], acc0);
     }
     y[r] = vaddvq_f32(vaddq_f32(acc0, acc1));
   }
@@ -111,12 +123,15 @@ struct Q4TileDotprod {
 
 void FillNeonDotprodKernels(KernelTable* table) {
   table->isa = Isa::kNeonDotprod;
-  for (DType t : {DType::kQ8_0, DType::kQ4_0}) {
+  for (DType t : {DType::kQ8_0, DType::kQ4_0, DType::kQ5_0, DType::kQ4_1, DType::kQ5_1}) {
     table->activation[static_cast<size_t>(t)] = ActivationType::kQ8;
     table->gemm_tile[static_cast<size_t>(t)] = nullptr;  // per-token dots below 8 tokens
   }
   table->dot_rows[static_cast<size_t>(DType::kQ8_0)] = &DotRowsQ8<BlockQ8_0>;
   table->dot_rows[static_cast<size_t>(DType::kQ4_0)] = &DotRowsQ8<BlockQ4_0>;
+  table->dot_rows[static_cast<size_t>(DType::kQ5_0)] = &DotRowsQ8<BlockQ5_0>;
+  table->dot_rows[static_cast<size_t>(DType::kQ4_1)] = &DotRowsQ8<BlockQ4_1>;
+  table->dot_rows[static_cast<size_t>(DType::kQ5_1)] = &DotRowsQ8<BlockQ5_1>;
   table->q4_panel_gemm = &Q4PanelOverTokens<Q4TileDotprod>;
 }
 

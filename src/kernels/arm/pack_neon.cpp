@@ -35,6 +35,27 @@ inline void Store16(int8x16_t q, float32x4_t d, float* dst) {
   vst1q_f32(dst + 12, vmulq_f32(d, vcvtq_f32_s32(vmovl_s16(vget_high_s16(hi)))));
 }
 
+// Sixteen unsigned quants times d plus m (a product, then a sum, as the scalar dequantizers).
+inline void Store16WithMin(int8x16_t q, float32x4_t d, float32x4_t m, float* dst) {
+  const uint16x8_t lo = vmovl_u8(vget_low_u8(vreinterpretq_u8_s8(q))),
+                   hi = vmovl_u8(vget_high_u8(vreinterpretq_u8_s8(q)));
+  const uint32x4_t parts[4] = {vmovl_u16(vget_low_u16(lo)), vmovl_u16(vget_high_u16(lo)),
+                               vmovl_u16(vget_low_u16(hi)), vmovl_u16(vget_high_u16(hi))};
+  for (int j = 0; j < 4; ++j)
+    vst1q_f32(dst + 4 * j, vaddq_f32(vmulq_f32(d, vcvtq_f32_u32(parts[j])), m));
+}
+
+template <typename B>
+void DequantizeBlocksWithMin(const uint8_t* src, float* dst, int64_t n) {
+  for (int64_t b = 0; b < n / 32; ++b, src += B::kBytes, dst += 32) {
+    const float32x4_t d = vdupq_n_f32(BlockScale(src)), m = vdupq_n_f32(BlockMin(src));
+    int8x16_t q[2];
+    B::Quants(src, q);
+    Store16WithMin(q[0], d, m, dst);
+    Store16WithMin(q[1], d, m, dst + 16);
+  }
+}
+
 template <typename B>
 void DequantizeBlocks(const uint8_t* src, float* dst, int64_t n) {
   for (int64_t b = 0; b < n / 32; ++b, src += B::kBytes, dst += 32) {
@@ -84,6 +105,9 @@ void FillNeonPackKernels(KernelTable* table) {
   slot(DType::kBF16) = &DequantizeFloats<WidenBF16>;
   slot(DType::kQ8_0) = &DequantizeBlocks<BlockQ8_0>;
   slot(DType::kQ4_0) = &DequantizeBlocks<BlockQ4_0>;
+  slot(DType::kQ5_0) = &DequantizeBlocks<BlockQ5_0>;
+  slot(DType::kQ4_1) = &DequantizeBlocksWithMin<BlockQ4_1>;
+  slot(DType::kQ5_1) = &DequantizeBlocksWithMin<BlockQ5_1>;
   table->panel_transpose = &PanelTransposeNeon;
 }
 
