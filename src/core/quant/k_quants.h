@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 
 namespace gemma {
 
@@ -66,6 +67,19 @@ static_assert(sizeof(QuantBlockQ6_K) == 210, "Q6_K block must be 210 bytes");
 // bytes j and j + 4; j >= 4 take their low 4 bits from byte j + 4 (nibbles) and their top 2 bits
 // from the top bits of bytes j - 4 (scale) and j (minimum).
 void UnpackScaleMinK4(int j, const uint8_t* scales, uint8_t* scale, uint8_t* min);
+// All eight at once, word-parallel (for the SIMD kernels): out[0..7] the scales, out[8..15]
+// the minimums.
+inline void UnpackScalesMinsK4(const uint8_t* scales, uint8_t out[16]) {
+  constexpr uint32_t kLow6 = 0x3f3f3f3f, kLow4 = 0x0f0f0f0f, kLow2 = 0x03030303;
+  uint32_t u[4];
+  std::memcpy(u, scales, 12);
+  u[3] = ((u[2] >> 4) & kLow4) | (((u[1] >> 6) & kLow2) << 4);
+  const uint32_t mins_lo = u[1] & kLow6;
+  u[1] = (u[2] & kLow4) | (((u[0] >> 6) & kLow2) << 4);
+  u[2] = mins_lo;
+  u[0] &= kLow6;
+  std::memcpy(out, u, 16);
+}
 // Scale j (0..15) of a Q3_K block, already minus 32.
 int UnpackScaleQ3_K(int j, const uint8_t* scales);
 

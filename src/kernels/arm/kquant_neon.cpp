@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/dtype.h"
+#include "core/quant/k_quants.h"
 #include "kernels/kernels.h"
 
 namespace gemma {
@@ -35,20 +36,6 @@ inline float32x4_t Dot16s(int8x16_t q, const float* x, float32x4_t acc) {
   acc = vfmaq_f32(acc, vcvtq_f32_s32(vmovl_s16(vget_high_s16(lo))), vld1q_f32(x + 4));
   acc = vfmaq_f32(acc, vcvtq_f32_s32(vmovl_s16(vget_low_s16(hi))), vld1q_f32(x + 8));
   return vfmaq_f32(acc, vcvtq_f32_s32(vmovl_s16(vget_high_s16(hi))), vld1q_f32(x + 12));
-}
-
-// Eight scales (bytes 0-7) and eight minimums (bytes 8-15) of a Q4_K/Q5_K block, all at once
-// (UnpackScaleMinK4).
-inline void UnpackScaleMin8(const uint8_t* packed, uint8_t out[16]) {
-  constexpr uint32_t kLow6 = 0x3f3f3f3f, kLow4 = 0x0f0f0f0f, kLow2 = 0x03030303;
-  uint32_t u[4];
-  std::memcpy(u, packed, 12);
-  u[3] = ((u[2] >> 4) & kLow4) | (((u[1] >> 6) & kLow2) << 4);
-  const uint32_t mins_lo = u[1] & kLow6;
-  u[1] = (u[2] & kLow4) | (((u[0] >> 6) & kLow2) << 4);
-  u[2] = mins_lo;
-  u[0] &= kLow6;
-  std::memcpy(out, u, 16);
 }
 
 // Sixteen Q3_K scales (UnpackScaleQ3_K), still offset by 32.
@@ -86,7 +73,7 @@ struct KernelQ4K {
       const float* xb = x + 256 * b;
       const float d = LoadF16(blk);
       uint8_t sm[16];
-      UnpackScaleMin8(blk + 4, sm);
+      UnpackScalesMinsK4(blk + 4, sm);
       acc_min = MinTerm8(vld1_u8(sm + 8), LoadF16(blk + 2), sums + 8 * b, acc_min);
       for (int c = 0; c < 4; ++c) {  // 64 elements: low nibbles of 32 bytes, then high nibbles
         const uint8x16_t q0 = vld1q_u8(blk + 16 + 32 * c), q1 = vld1q_u8(blk + 32 + 32 * c);
@@ -114,7 +101,7 @@ struct KernelQ5K {
       const float* xb = x + 256 * b;
       const float d = LoadF16(blk);
       uint8_t sm[16];
-      UnpackScaleMin8(blk + 4, sm);
+      UnpackScalesMinsK4(blk + 4, sm);
       acc_min = MinTerm8(vld1_u8(sm + 8), LoadF16(blk + 2), sums + 8 * b, acc_min);
       // Fifth bits: bit 2c of qh[l] for chunk c's low nibbles, 2c + 1 for its high ones;
       // shifted down by two per chunk.

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "core/quant/k_quants.h"
 #include "core/quant/q4.h"
 #include "core/quant/q8_0.h"
 #include "kernels/kernels.h"
@@ -102,6 +103,68 @@ void DotRowsBlock32Q8(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, cons
   }
 }
 
+// Q4_K: activation block j is sub-block j % 8 of super-block j / 8:
+// sum_j d_x[j] * (d * sc[j] * sum_i q_i x_i - dmin * m[j] * sum_i x_i).
+void DotRowsQ4_KQ8(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const void* xv, int64_t n,
+                   float* y) {
+  const auto* x = static_cast<const ActBlockQ8*>(xv);
+  for (int64_t r = 0; r < n_rows; ++r) {
+    const uint8_t* row = w + static_cast<uint64_t>(r) * row_bytes;
+    float sum = 0.f;
+    for (int64_t b = 0; b < n / kQK_K; ++b) {
+      QuantBlockQ4_K blk;
+      std::memcpy(&blk, row + b * sizeof(blk), sizeof(blk));
+      for (int j = 0; j < 8; ++j) {
+        uint8_t sc, m;
+        UnpackScaleMinK4(j, blk.scales, &sc, &m);
+        const ActBlockQ8& xb = x[8 * b + j];
+        int32_t dot = 0, x_sum = 0;
+        for (int i = 0; i < 32; ++i) {
+          const uint8_t byte = blk.qs[32 * (j / 2) + i];
+          dot += (j % 2 == 0 ? byte & 0x0F : byte >> 4) * xb.qs[i];
+          x_sum += xb.qs[i];
+        }
+        sum += xb.d * (F16ToF32(blk.d) * sc * static_cast<float>(dot) -
+                       F16ToF32(blk.dmin) * m * static_cast<float>(x_sum));
+      }
+    }
+    y[r] = sum;
+  }
+}
+
+// Q6_K: sum_j d_x[j] * d * sum over activation block j's two 16-element groups k of
+// sc[k] * sum_i (q_i - 32) x_i, with the quants as DequantizeBlockQ6_K unpacks them.
+void DotRowsQ6_KQ8(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const void* xv, int64_t n,
+                   float* y) {
+  const auto* x = static_cast<const ActBlockQ8*>(xv);
+  for (int64_t r = 0; r < n_rows; ++r) {
+    const uint8_t* row = w + static_cast<uint64_t>(r) * row_bytes;
+    float sum = 0.f;
+    for (int64_t b = 0; b < n / kQK_K; ++b) {
+      QuantBlockQ6_K blk;
+      std::memcpy(&blk, row + b * sizeof(blk), sizeof(blk));
+      int q[kQK_K];
+      for (int half = 0; half < 2; ++half) {
+        const uint8_t* ql = blk.ql + 64 * half;
+        const uint8_t* qh = blk.qh + 32 * half;
+        for (int l = 0; l < 32; ++l) {
+          q[128 * half + l] = ((ql[l] & 0x0F) | (((qh[l] >> 0) & 3) << 4)) - 32;
+          q[128 * half + l + 32] = ((ql[l + 32] & 0x0F) | (((qh[l] >> 2) & 3) << 4)) - 32;
+          q[128 * half + l + 64] = ((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32;
+          q[128 * half + l + 96] = ((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32;
+        }
+      }
+      for (int j = 0; j < 8; ++j) {
+        const ActBlockQ8& xb = x[8 * b + j];
+        int32_t dot = 0;
+        for (int i = 0; i < 32; ++i) dot += blk.scales[2 * j + i / 16] * q[32 * j + i] * xb.qs[i];
+        sum += xb.d * F16ToF32(blk.d) * static_cast<float>(dot);
+      }
+    }
+    y[r] = sum;
+  }
+}
+
 }  // namespace
 
 DotRowsFn ReferenceDotQ8(DType weights) {
@@ -116,6 +179,10 @@ DotRowsFn ReferenceDotQ8(DType weights) {
       return &DotRowsBlock32Q8<20, false, true>;
     case DType::kQ5_1:
       return &DotRowsBlock32Q8<24, true, true>;
+    case DType::kQ4_K:
+      return &DotRowsQ4_KQ8;
+    case DType::kQ6_K:
+      return &DotRowsQ6_KQ8;
     default:
       return nullptr;
   }

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "core/dtype.h"
+#include "core/quant/k_quants.h"
 #include "kernels/kernels.h"
 
 namespace gemma::avx2 {
@@ -180,6 +181,14 @@ inline __m256i PairNibblesQ4_0(const uint8_t* block) {
 inline __m256i DotBytes(__m256i w, __m256i x) {
   const __m256i pairs = _mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(x, w));
   return _mm256_madd_epi16(pairs, _mm256_set1_epi16(1));
+}
+
+// Unpacks the 12 bytes of Q4_K/Q5_K 6-bit scales and minimums (UnpackScaleMinK4, all eight at
+// once): bytes 0-7 of the result are the scales, bytes 8-15 the minimums.
+inline __m128i UnpackScaleMin8(const uint8_t* packed) {
+  alignas(16) uint8_t out[16];
+  UnpackScalesMinsK4(packed, out);
+  return _mm_load_si128(reinterpret_cast<const __m128i*>(out));
 }
 
 // The prefill tile loop: tokens in groups of up to four, every row of the block per group.

@@ -138,6 +138,7 @@ void FillAvx2Int8Kernels(KernelTable* table) {
   FillAvx2Kernels(table);
   table->isa = Isa::kAvx2;
   FillAvx2QuantInt8Kernels(table);
+  FillAvx2KQuantInt8Kernels(table);
   FillAvx2Q4PanelKernels(table);
 }
 

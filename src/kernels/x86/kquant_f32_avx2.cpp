@@ -27,20 +27,6 @@ inline __m256i Set(int v) {
   return _mm256_set1_epi32(v);
 }
 
-// Unpacks the 12 bytes of Q4_K/Q5_K 6-bit scales and minimums (UnpackScaleMinK4, all eight at
-// once): bytes 0-7 of the result are the scales, bytes 8-15 the minimums.
-inline __m128i UnpackScaleMin8(const uint8_t* packed) {
-  constexpr uint32_t kLow6 = 0x3f3f3f3f, kLow4 = 0x0f0f0f0f, kLow2 = 0x03030303;
-  uint32_t u[4];
-  std::memcpy(u, packed, 12);
-  u[3] = ((u[2] >> 4) & kLow4) | (((u[1] >> 6) & kLow2) << 4);
-  const uint32_t mins_lo = u[1] & kLow6;
-  u[1] = (u[2] & kLow4) | (((u[0] >> 6) & kLow2) << 4);
-  u[2] = mins_lo;
-  u[0] &= kLow6;
-  return _mm_loadu_si128(reinterpret_cast<const __m128i*>(u));
-}
-
 // Sixteen Q3_K scales (UnpackScaleQ3_K, all at once) as bytes still offset by 32.
 inline __m128i UnpackScalesQ3K(const uint8_t* packed) {
   constexpr uint32_t kLow4 = 0x0f0f0f0f, kLow2 = 0x03030303;
