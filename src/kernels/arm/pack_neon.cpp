@@ -26,33 +26,18 @@ void DequantizeF32(const uint8_t* src, float* dst, int64_t n) {
   std::memcpy(dst, src, static_cast<size_t>(n) * sizeof(float));
 }
 
-// Sixteen signed quants times d, as four stores of four f32.
-inline void Store16(int8x16_t q, float32x4_t d, float* dst) {
+// Sixteen quants times d, plus m for the types with a minimum (a product, then a sum, as the
+// scalar dequantizers), as four stores of four f32. Their unsigned quants (0..31) widen as
+// signed bytes unchanged.
+template <bool kWithMin>
+inline void Store16(int8x16_t q, float32x4_t d, float32x4_t m, float* dst) {
   const int16x8_t lo = vmovl_s8(vget_low_s8(q)), hi = vmovl_s8(vget_high_s8(q));
-  vst1q_f32(dst, vmulq_f32(d, vcvtq_f32_s32(vmovl_s16(vget_low_s16(lo)))));
-  vst1q_f32(dst + 4, vmulq_f32(d, vcvtq_f32_s32(vmovl_s16(vget_high_s16(lo)))));
-  vst1q_f32(dst + 8, vmulq_f32(d, vcvtq_f32_s32(vmovl_s16(vget_low_s16(hi)))));
-  vst1q_f32(dst + 12, vmulq_f32(d, vcvtq_f32_s32(vmovl_s16(vget_high_s16(hi)))));
-}
-
-// Sixteen unsigned quants times d plus m (a product, then a sum, as the scalar dequantizers).
-inline void Store16WithMin(int8x16_t q, float32x4_t d, float32x4_t m, float* dst) {
-  const uint16x8_t lo = vmovl_u8(vget_low_u8(vreinterpretq_u8_s8(q))),
-                   hi = vmovl_u8(vget_high_u8(vreinterpretq_u8_s8(q)));
-  const uint32x4_t parts[4] = {vmovl_u16(vget_low_u16(lo)), vmovl_u16(vget_high_u16(lo)),
-                               vmovl_u16(vget_low_u16(hi)), vmovl_u16(vget_high_u16(hi))};
-  for (int j = 0; j < 4; ++j)
-    vst1q_f32(dst + 4 * j, vaddq_f32(vmulq_f32(d, vcvtq_f32_u32(parts[j])), m));
-}
-
-template <typename B>
-void DequantizeBlocksWithMin(const uint8_t* src, float* dst, int64_t n) {
-  for (int64_t b = 0; b < n / 32; ++b, src += B::kBytes, dst += 32) {
-    const float32x4_t d = vdupq_n_f32(BlockScale(src)), m = vdupq_n_f32(BlockMin(src));
-    int8x16_t q[2];
-    B::Quants(src, q);
-    Store16WithMin(q[0], d, m, dst);
-    Store16WithMin(q[1], d, m, dst + 16);
+  const int32x4_t parts[4] = {vmovl_s16(vget_low_s16(lo)), vmovl_s16(vget_high_s16(lo)),
+                              vmovl_s16(vget_low_s16(hi)), vmovl_s16(vget_high_s16(hi))};
+  for (int j = 0; j < 4; ++j) {
+    float32x4_t v = vmulq_f32(d, vcvtq_f32_s32(parts[j]));
+    if constexpr (kWithMin) v = vaddq_f32(v, m);
+    vst1q_f32(dst + 4 * j, v);
   }
 }
 
@@ -60,10 +45,12 @@ template <typename B>
 void DequantizeBlocks(const uint8_t* src, float* dst, int64_t n) {
   for (int64_t b = 0; b < n / 32; ++b, src += B::kBytes, dst += 32) {
     const float32x4_t d = vdupq_n_f32(BlockScale(src));
+    float32x4_t m = vdupq_n_f32(0.f);
+    if constexpr (HasMin<B>) m = vdupq_n_f32(BlockMin(src));
     int8x16_t q[2];
     B::Quants(src, q);
-    Store16(q[0], d, dst);
-    Store16(q[1], d, dst + 16);
+    Store16<HasMin<B>>(q[0], d, m, dst);
+    Store16<HasMin<B>>(q[1], d, m, dst + 16);
   }
 }
 
@@ -106,8 +93,8 @@ void FillNeonPackKernels(KernelTable* table) {
   slot(DType::kQ8_0) = &DequantizeBlocks<BlockQ8_0>;
   slot(DType::kQ4_0) = &DequantizeBlocks<BlockQ4_0>;
   slot(DType::kQ5_0) = &DequantizeBlocks<BlockQ5_0>;
-  slot(DType::kQ4_1) = &DequantizeBlocksWithMin<BlockQ4_1>;
-  slot(DType::kQ5_1) = &DequantizeBlocksWithMin<BlockQ5_1>;
+  slot(DType::kQ4_1) = &DequantizeBlocks<BlockQ4_1>;
+  slot(DType::kQ5_1) = &DequantizeBlocks<BlockQ5_1>;
   table->panel_transpose = &PanelTransposeNeon;
 }
 

@@ -24,32 +24,22 @@ void DequantizeF32(const uint8_t* src, float* dst, int64_t n) {
   std::memcpy(dst, src, static_cast<size_t>(n) * sizeof(float));
 }
 
-// The 32 quants of a block times its f16 scale, as four stores of eight f32.
+// The 32 quants of a block times its f16 scale, plus its f16 minimum for Q4_1 / Q5_1 (a product,
+// then a sum, as the scalar dequantizers), as four stores of eight f32. Their unsigned quants
+// (0..31) widen as signed bytes unchanged.
 template <typename B>
 void DequantizeBlocks(const uint8_t* src, float* dst, int64_t n) {
   for (int64_t b = 0; b < n / 32; ++b, src += B::kBytes, dst += 32) {
     const __m256 d = _mm256_set1_ps(LoadF16(src));
+    __m256 m = _mm256_setzero_ps();
+    if constexpr (HasMin<B>) m = _mm256_set1_ps(LoadF16(src + 2));
     const __m256i q = B::Quants(src);
     const __m128i lo = _mm256_castsi256_si128(q), hi = _mm256_extracti128_si256(q, 1);
     const __m128i parts[4] = {lo, _mm_srli_si128(lo, 8), hi, _mm_srli_si128(hi, 8)};
     for (int j = 0; j < 4; ++j) {
-      _mm256_storeu_ps(dst + 8 * j,
-                       _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(parts[j]))));
-    }
-  }
-}
-
-// Q4_1 / Q5_1: d * q + m, a product then a sum, as the scalar dequantizers.
-template <typename B>
-void DequantizeBlocksWithMin(const uint8_t* src, float* dst, int64_t n) {
-  for (int64_t b = 0; b < n / 32; ++b, src += B::kBytes, dst += 32) {
-    const __m256 d = _mm256_set1_ps(LoadF16(src)), m = _mm256_set1_ps(LoadF16(src + 2));
-    const __m256i q = B::Quants(src);
-    const __m128i lo = _mm256_castsi256_si128(q), hi = _mm256_extracti128_si256(q, 1);
-    const __m128i parts[4] = {lo, _mm_srli_si128(lo, 8), hi, _mm_srli_si128(hi, 8)};
-    for (int j = 0; j < 4; ++j) {
-      const __m256 v = _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(parts[j])));
-      _mm256_storeu_ps(dst + 8 * j, _mm256_add_ps(v, m));
+      __m256 v = _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(parts[j])));
+      if constexpr (HasMin<B>) v = _mm256_add_ps(v, m);
+      _mm256_storeu_ps(dst + 8 * j, v);
     }
   }
 }
@@ -184,8 +174,8 @@ void FillAvx2PackKernels(KernelTable* table) {
   slot(DType::kQ8_0) = &DequantizeBlocks<BlockQ8_0>;
   slot(DType::kQ4_0) = &DequantizeBlocks<BlockQ4_0>;
   slot(DType::kQ5_0) = &DequantizeBlocks<BlockQ5_0>;
-  slot(DType::kQ4_1) = &DequantizeBlocksWithMin<BlockQ4_1>;
-  slot(DType::kQ5_1) = &DequantizeBlocksWithMin<BlockQ5_1>;
+  slot(DType::kQ4_1) = &DequantizeBlocks<BlockQ4_1>;
+  slot(DType::kQ5_1) = &DequantizeBlocks<BlockQ5_1>;
   slot(DType::kQ4_K) = &DequantizeQ4KQ5K<QuantBlockQ4_K, false>;
   slot(DType::kQ5_K) = &DequantizeQ4KQ5K<QuantBlockQ5_K, true>;
   slot(DType::kQ6_K) = &DequantizeQ6K;
