@@ -108,7 +108,7 @@ TEST_P(KernelVsScalar, QuantizedDotsMatchTheirReference) {
   std::mt19937 rng(5);
   std::normal_distribution<float> nd;
   for (DType t : {DType::kQ8_0, DType::kQ4_0, DType::kQ5_0, DType::kQ4_1, DType::kQ5_1,
-                  DType::kQ4_K, DType::kQ6_K}) {
+                  DType::kQ4_K, DType::kQ5_K, DType::kQ6_K}) {
     for (int64_t n : {32, 64, 96, 288, 512, 1152, 2304}) {
       if (n % GetDTypeInfo(t).block_elems != 0) continue;
       for (int misalign : {0, 1, 3}) {

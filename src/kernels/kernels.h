@@ -189,6 +189,8 @@ void FillNeonPackKernels(KernelTable* table);    // panel packing for prefill (p
 void FillNeonElementwiseKernels(KernelTable* table);
 // Q8_0/Q4_0 x int8 through SDOT, on top of the NEON table (int8_dotprod.cpp).
 void FillNeonDotprodKernels(KernelTable* table);
+// Q4_K/Q5_K/Q6_K x int8 through SDOT (kquant_dotprod.cpp); called by FillNeonDotprodKernels.
+void FillNeonDotprodKQuantKernels(KernelTable* table);
 #endif
 
 }  // namespace gemma

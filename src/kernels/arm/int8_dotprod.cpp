@@ -1,12 +1,14 @@
 // NEON kernels with the dot-product extension (ARMv8.2 SDOT, every Apple M-series core and most
 // ARM servers): Q8_0 / Q4_0 weights against int8 activations (ActBlockQ8) for decode, and the
 // int8 Q4_0 prefill panel kernel. The "neon-dotprod" table, picked by default where the CPU has
-// the extension. Same integer math as the scalar references (dot_q8_scalar.cpp,
-// gemm_q4_panel_scalar.cpp); this file alone is built with +dotprod.
+// the extension (its K-quant slots come from kquant_dotprod.cpp). Same integer math as the scalar
+// references (dot_q8_scalar.cpp, gemm_q4_panel_scalar.cpp); only *_dotprod.cpp files are built
+// with +dotprod.
 #include <arm_neon.h>
 
 #include <algorithm>
 
+#include "kernels/activation_scales.h"
 #include "kernels/arm/neon_common.h"
 #include "kernels/kernels.h"
 #include "kernels/q4_panel_tokens.h"
@@ -22,27 +24,28 @@ inline int32x4_t BlockDot(const int8x16_t q[2], const ActBlockQ8& x) {
   return vdotq_s32(s, q[1], vld1q_s8(x.qs + 16));
 }
 
-// One block's term: d_w d_x sum q x, plus m_w d_x sum x for the types with a minimum.
-template <typename B>
+// One block's term: d_w d_x sum q x.
 inline float32x4_t BlockTerm(const uint8_t* block, const int8x16_t q[2], const ActBlockQ8& x,
                              float32x4_t acc) {
-  acc = vfmaq_n_f32(acc, vcvtq_f32_s32(BlockDot(q, x)), BlockScale(block) * x.d);
-  if constexpr (HasMin<B>) {
-    const int8x16_t ones[2] = {vdupq_n_s8(1), vdupq_n_s8(1)};
-    acc = vfmaq_n_f32(acc, vcvtq_f32_s32(BlockDot(ones, x)), BlockMin(block) * x.d);
-  }
-  return acc;
+  return vfmaq_n_f32(acc, vcvtq_f32_s32(BlockDot(q, x)), BlockScale(block) * x.d);
 }
 
+// The types with a minimum also add m_w * (d_x sum x) per block, the bracket taken once per call.
 template <typename B>
 void DotRowsQ8(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const void* xv, int64_t n,
                float* y) {
   const auto* x = static_cast<const ActBlockQ8*>(xv);
   const int64_t nb = n / 32;
+  const float* x_dsum = HasMin<B> ? GatherActScales(x, nb, /*with_sums=*/true).d_sum : nullptr;
+  auto min_term = [&](const uint8_t* block, int64_t b) {
+    if constexpr (HasMin<B>) return BlockMin(block) * x_dsum[b];
+    return 0.f;
+  };
   for (int64_t r = 0; r < n_rows; ++r) {
     const uint8_t* row = w + static_cast<uint64_t>(r) * row_bytes;
     // Two accumulators hide the FMA latency.
     float32x4_t acc0 = vdupq_n_f32(0.f), acc1 = vdupq_n_f32(0.f);
+    float min_sum = 0.f;
     int64_t b = 0;
     for (; b + 2 <= nb; b += 2) {
       const uint8_t* b0 = row + b * B::kBytes;
@@ -50,16 +53,18 @@ void DotRowsQ8(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const void*
       int8x16_t q0[2], q1[2];
       B::Quants(b0, q0);
       B::Quants(b1, q1);
-      acc0 = BlockTerm<B>(b0, q0, x[b], acc0);
-      acc1 = BlockTerm<B>(b1, q1, x[b + 1], acc1);
+      acc0 = BlockTerm(b0, q0, x[b], acc0);
+      acc1 = BlockTerm(b1, q1, x[b + 1], acc1);
+      min_sum += min_term(b0, b) + min_term(b1, b + 1);
     }
     if (b < nb) {
       const uint8_t* b0 = row + b * B::kBytes;
       int8x16_t q0[2];
       B::Quants(b0, q0);
-      acc0 = BlockTerm<B>(b0, q0, x[b], acc0);
+      acc0 = BlockTerm(b0, q0, x[b], acc0);
+      min_sum += min_term(b0, b);
     }
-    y[r] = vaddvq_f32(vaddq_f32(acc0, acc1));
+    y[r] = vaddvq_f32(vaddq_f32(acc0, acc1)) + min_sum;
   }
 }
 
@@ -133,6 +138,7 @@ void FillNeonDotprodKernels(KernelTable* table) {
   table->dot_rows[static_cast<size_t>(DType::kQ4_1)] = &DotRowsQ8<BlockQ4_1>;
   table->dot_rows[static_cast<size_t>(DType::kQ5_1)] = &DotRowsQ8<BlockQ5_1>;
   table->q4_panel_gemm = &Q4PanelOverTokens<Q4TileDotprod>;
+  FillNeonDotprodKQuantKernels(table);
 }
 
 }  // namespace gemma

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 
 #include "core/quant/k_quants.h"
 #include "core/quant/q4.h"
@@ -103,16 +104,19 @@ void DotRowsBlock32Q8(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, cons
   }
 }
 
-// Q4_K: activation block j is sub-block j % 8 of super-block j / 8:
-// sum_j d_x[j] * (d * sc[j] * sum_i q_i x_i - dmin * m[j] * sum_i x_i).
-void DotRowsQ4_KQ8(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const void* xv, int64_t n,
-                   float* y) {
+// Q4_K / Q5_K: activation block j is sub-block j % 8 of super-block j / 8:
+// sum_j d_x[j] * (d * sc[j] * sum_i q_i x_i - dmin * m[j] * sum_i x_i); Q5_K's quants take bit j
+// of qh[i] as 16.
+template <typename Block>
+void DotRowsK4Q8(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const void* xv, int64_t n,
+                 float* y) {
+  constexpr bool kFifthBit = std::is_same_v<Block, QuantBlockQ5_K>;
   const auto* x = static_cast<const ActBlockQ8*>(xv);
   for (int64_t r = 0; r < n_rows; ++r) {
     const uint8_t* row = w + static_cast<uint64_t>(r) * row_bytes;
     float sum = 0.f;
     for (int64_t b = 0; b < n / kQK_K; ++b) {
-      QuantBlockQ4_K blk;
+      Block blk;
       std::memcpy(&blk, row + b * sizeof(blk), sizeof(blk));
       for (int j = 0; j < 8; ++j) {
         uint8_t sc, m;
@@ -121,7 +125,9 @@ void DotRowsQ4_KQ8(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const v
         int32_t dot = 0, x_sum = 0;
         for (int i = 0; i < 32; ++i) {
           const uint8_t byte = blk.qs[32 * (j / 2) + i];
-          dot += (j % 2 == 0 ? byte & 0x0F : byte >> 4) * xb.qs[i];
+          int32_t q = j % 2 == 0 ? byte & 0x0F : byte >> 4;
+          if constexpr (kFifthBit) q += ((blk.qh[i] >> j) & 1) * 16;
+          dot += q * xb.qs[i];
           x_sum += xb.qs[i];
         }
         sum += xb.d * (F16ToF32(blk.d) * sc * static_cast<float>(dot) -
@@ -180,7 +186,9 @@ DotRowsFn ReferenceDotQ8(DType weights) {
     case DType::kQ5_1:
       return &DotRowsBlock32Q8<24, true, true>;
     case DType::kQ4_K:
-      return &DotRowsQ4_KQ8;
+      return &DotRowsK4Q8<QuantBlockQ4_K>;
+    case DType::kQ5_K:
+      return &DotRowsK4Q8<QuantBlockQ5_K>;
     case DType::kQ6_K:
       return &DotRowsQ6_KQ8;
     default:

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <vector>
 
+#include "kernels/activation_scales.h"
 #include "kernels/x86/avx2_common.h"
 #include "kernels/x86/avx2_kernels.h"
 
@@ -13,29 +14,31 @@ namespace {
 
 using namespace avx2;
 
+// d_w d_x sum_i q_i x_i over one block, added to acc. The signed types' quants go through
+// DotBytes' sign tricks; the types with a minimum keep theirs unsigned, maddubs' first operand
+// as it is (|pair sum| <= 2 * 31 * 127: no saturation).
+template <typename B>
 inline __m256 BlockTerm(const uint8_t* block, __m256i wq, const ActBlockQ8& x, __m256 acc) {
-  const __m256i p = DotBytes(wq, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qs)));
+  const __m256i xq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qs));
+  const __m256i p = HasMin<B>
+                        ? _mm256_madd_epi16(_mm256_maddubs_epi16(wq, xq), _mm256_set1_epi16(1))
+                        : DotBytes(wq, xq);
   return _mm256_fmadd_ps(_mm256_set1_ps(LoadF16(block) * x.d), _mm256_cvtepi32_ps(p), acc);
 }
 
-// With a minimum: sum_i (d q_i + m) d_x x_i = d d_x sum_i q_i x_i + m d_x sum_i x_i, the quants
-// unsigned (maddubs' first operand, |pair sum| <= 2 * 31 * 127: no saturation).
-inline __m256 BlockTermWithMin(const uint8_t* block, __m256i wq, const ActBlockQ8& x, __m256 acc) {
-  const __m256i xq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qs));
-  const __m256i ones16 = _mm256_set1_epi16(1);
-  const __m256i dot = _mm256_madd_epi16(_mm256_maddubs_epi16(wq, xq), ones16);
-  const __m256i sum = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), xq), ones16);
-  acc = _mm256_fmadd_ps(_mm256_set1_ps(LoadF16(block) * x.d), _mm256_cvtepi32_ps(dot), acc);
-  return _mm256_fmadd_ps(_mm256_set1_ps(LoadF16(block + 2) * x.d), _mm256_cvtepi32_ps(sum), acc);
-}
-
+// BlockTerm plus, for the types with a minimum, m d_x sum_i x_i (sum_i (d q_i + m) d_x x_i).
+// Prefill tiles (a few tokens per weight row) sum each token's block here; decode takes the
+// sums once per call instead (DotRows).
 template <typename B>
 inline __m256 Term(const uint8_t* block, __m256i wq, const ActBlockQ8& x, __m256 acc) {
+  acc = BlockTerm<B>(block, wq, x, acc);
   if constexpr (HasMin<B>) {
-    return BlockTermWithMin(block, wq, x, acc);
-  } else {
-    return BlockTerm(block, wq, x, acc);
+    const __m256i xq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qs));
+    const __m256i sum =
+        _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), xq), _mm256_set1_epi16(1));
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(LoadF16(block + 2) * x.d), _mm256_cvtepi32_ps(sum), acc);
   }
+  return acc;
 }
 
 template <typename B>
@@ -43,20 +46,32 @@ void DotRows(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const void* x
              float* y) {
   const auto* x = static_cast<const ActBlockQ8*>(xv);
   const int64_t nb = n / 32;
+  // Types with a minimum add m_w * (d_x * sum_i x_i) per block: the bracket is per call.
+  const float* x_dsum = HasMin<B> ? GatherActScales(x, nb, /*with_sums=*/true).d_sum : nullptr;
+  auto min_term = [&](const uint8_t* block, int64_t b) {
+    if constexpr (HasMin<B>) return LoadF16(block + 2) * x_dsum[b];
+    return 0.f;
+  };
   for (int64_t r = 0; r < n_rows; ++r) {
     const uint8_t* row = w + static_cast<uint64_t>(r) * row_bytes;
     // Two accumulators hide the FMA latency.
     __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    float min_sum = 0.f;
     int64_t b = 0;
     for (; b + 2 <= nb; b += 2) {
       const uint8_t* b0 = row + b * B::kBytes;
       PrefetchAhead<2 * B::kBytes>(b0);
       const uint8_t* b1 = b0 + B::kBytes;
-      acc0 = Term<B>(b0, B::Quants(b0), x[b], acc0);
-      acc1 = Term<B>(b1, B::Quants(b1), x[b + 1], acc1);
+      acc0 = BlockTerm<B>(b0, B::Quants(b0), x[b], acc0);
+      acc1 = BlockTerm<B>(b1, B::Quants(b1), x[b + 1], acc1);
+      min_sum += min_term(b0, b) + min_term(b1, b + 1);
     }
-    if (b < nb) acc0 = Term<B>(row + b * B::kBytes, B::Quants(row + b * B::kBytes), x[b], acc0);
-    y[r] = HorizontalSum(_mm256_add_ps(acc0, acc1));
+    if (b < nb) {
+      const uint8_t* b0 = row + b * B::kBytes;
+      acc0 = BlockTerm<B>(b0, B::Quants(b0), x[b], acc0);
+      min_sum += min_term(b0, b);
+    }
+    y[r] = HorizontalSum(_mm256_add_ps(acc0, acc1)) + min_sum;
   }
 }
 
@@ -144,8 +159,8 @@ void DotRowsQ4_0(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const voi
     float sum = HorizontalSum(_mm256_add_ps(acc0, acc1));
     if (nb % 2 != 0) {  // an odd last block, with the sign tricks
       const uint8_t* block = row + (nb - 1) * BlockQ4_0::kBytes;
-      sum +=
-          HorizontalSum(BlockTerm(block, BlockQ4_0::Quants(block), x[nb - 1], _mm256_setzero_ps()));
+      sum += HorizontalSum(
+          BlockTerm<BlockQ4_0>(block, BlockQ4_0::Quants(block), x[nb - 1], _mm256_setzero_ps()));
     }
     y[r] = sum;
   }

@@ -1,0 +1,21 @@
+// Per-call side arrays of int8 activation blocks, for kernels that apply one scale FMA to
+// several blocks at once (K-quants: eight blocks per super-block) or that need each block's
+// sum (weight types with a minimum: m_w * d_x * sum q_x). Computed once per dot-product call,
+// not once per weight row.
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/kernels.h"
+
+namespace gemma {
+
+struct ActScales {
+  const float* d;      // d[j] = x[j].d
+  const float* d_sum;  // d_sum[j] = x[j].d * sum_i x[j].qs[i]; null unless asked for
+};
+
+// Fills this thread's arrays for x[0, n_blocks); valid until the thread's next call.
+ActScales GatherActScales(const ActBlockQ8* x, int64_t n_blocks, bool with_sums);
+
+}  // namespace gemma
