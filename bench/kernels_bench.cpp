@@ -83,8 +83,8 @@ void BM_MatMul(benchmark::State& state) {
 }
 
 void Args(benchmark::internal::Benchmark* b) {
-  for (DType t :
-       {DType::kBF16, DType::kQ8_0, DType::kQ4_0, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K}) {
+  for (DType t : {DType::kBF16, DType::kQ8_0, DType::kQ4_0, DType::kQ5_0, DType::kQ5_1,
+                  DType::kQ4_K, DType::kQ5_K, DType::kQ6_K}) {
     for (Isa isa : {Isa::kScalar, Isa::kAvx2F32, Isa::kAvx2, Isa::kAvxVnni, Isa::kAvx512}) {
       // 96 rows: L2-resident weights (compute speed); 6912 x 1152: an ffn matrix from DRAM.
       // 4 tokens: the per-type prefill tiles; 64 and 256: the packed f32 panel path.
@@ -101,8 +101,8 @@ void Args(benchmark::internal::Benchmark* b) {
   b->Args({static_cast<int64_t>(DType::kBF16), static_cast<int64_t>(Isa::kAvx2F32), 6912, 1, 2});
   // Decode from DRAM on both cores (weights far larger than L3): the figure to hold against
   // `gemma bench --mem`, which reads f32 rows with the same thread pool.
-  for (DType t :
-       {DType::kF32, DType::kBF16, DType::kQ8_0, DType::kQ4_0, DType::kQ4_K, DType::kQ6_K}) {
+  for (DType t : {DType::kF32, DType::kBF16, DType::kQ8_0, DType::kQ4_0, DType::kQ4_K, DType::kQ5_K,
+                  DType::kQ6_K}) {
     for (Isa isa : {Isa::kAvx2, Isa::kAvxVnni, Isa::kAvx512}) {
       b->Args({static_cast<int64_t>(t), static_cast<int64_t>(isa), 65536, 1, 2});
     }

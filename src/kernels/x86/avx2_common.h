@@ -111,6 +111,7 @@ struct BlockQ8_0 {
 };
 struct BlockQ4_0 {
   static constexpr int kBytes = 18;
+  static constexpr int kQuantsAt = 2;
   // Low nibbles are elements 0-15, high nibbles 16-31; values q - 8 in [-8, 7].
   static __m256i Quants(const uint8_t* b) {
     return _mm256_sub_epi8(Nibbles32(b + 2), _mm256_set1_epi8(8));
@@ -135,6 +136,7 @@ inline __m256i FifthBits(const uint8_t* p) {
 // 1152-wide ones): f16 scale, fifth bits, nibbles; values q - 16 in [-16, 15].
 struct BlockQ5_0 {
   static constexpr int kBytes = 22;
+  static constexpr int kQuantsAt = 6;
   static __m256i Quants(const uint8_t* b) {
     return _mm256_sub_epi8(_mm256_or_si256(Nibbles32(b + 6), FifthBits(b + 2)),
                            _mm256_set1_epi8(16));
@@ -158,22 +160,24 @@ struct BlockQ5_1 {
 template <typename B>
 concept HasMin = B::kHasMin;
 
-// The f16 scales of two Q4_0 blocks 18 bytes apart, as [first x4, second x4] in f32: the
+// The f16 scales of two consecutive Q4_0 / Q5_0 blocks, as [first x4, second x4] in f32: the
 // pair-of-blocks decode kernels hold block b in lanes 0-3 and block b + 1 in lanes 4-7.
-inline __m256 PairScalesQ4_0(const uint8_t* block) {
+template <typename B>
+inline __m256 PairScales(const uint8_t* block) {
   uint16_t h0, h1;
   std::memcpy(&h0, block, 2);
-  std::memcpy(&h1, block + BlockQ4_0::kBytes, 2);
+  std::memcpy(&h1, block + B::kBytes, 2);
   const __m128i both = _mm_cvtsi32_si128(static_cast<int>(h0 | (static_cast<uint32_t>(h1) << 16)));
   const __m128i spread = _mm_setr_epi8(0, 1, 0, 1, 0, 1, 0, 1, 2, 3, 2, 3, 2, 3, 2, 3);
   return _mm256_cvtph_ps(_mm_shuffle_epi8(both, spread));
 }
 
-// The packed nibbles of two Q4_0 blocks: block b's 16 bytes in the low 128 bits, block b + 1's
-// in the high 128 bits.
-inline __m256i PairNibblesQ4_0(const uint8_t* block) {
-  return _mm256_loadu2_m128i(reinterpret_cast<const __m128i*>(block + BlockQ4_0::kBytes + 2),
-                             reinterpret_cast<const __m128i*>(block + 2));
+// The packed nibbles of two consecutive Q4_0 / Q5_0 blocks: block b's 16 bytes in the low 128
+// bits, block b + 1's in the high 128 bits.
+template <typename B>
+inline __m256i PairNibbles(const uint8_t* block) {
+  return _mm256_loadu2_m128i(reinterpret_cast<const __m128i*>(block + B::kBytes + B::kQuantsAt),
+                             reinterpret_cast<const __m128i*>(block + B::kQuantsAt));
 }
 
 // Eight int32 partial sums of w[i] * x[i] over 32 signed bytes: |w| (unsigned) times x with w's

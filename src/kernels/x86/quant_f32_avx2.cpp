@@ -91,7 +91,7 @@ inline void ColumnsOf4x4(const float* m, __m128 col[4]) {
 }
 
 // Q4_0 decode on pairs of blocks without widening shuffles. The 32-bit lanes of a pair's nibbles
-// (PairNibblesQ4_0) are masked in place: lane j, masked with 0x0F << 8s, is quant q of element
+// (PairNibbles) are masked in place: lane j, masked with 0x0F << 8s, is quant q of element
 // 4 (j % 4) + s of block j / 4 times 2^(8s) (and the same on the nibbles shifted right by 4 for
 // elements 16-31), an integer below 2^28 that converts to f32 exactly. The activations are laid
 // out to match once per call, pre-scaled by 2^(-8s) (exact: a power of two), so each product is
@@ -140,7 +140,7 @@ void DotRowsQ4_0(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const voi
       const uint8_t* block = row + 2 * p * BlockQ4_0::kBytes;
       PrefetchAhead<2 * BlockQ4_0::kBytes>(block);
       const ActPairQ4F32& xa = xp[p];
-      const __m256i lo = PairNibblesQ4_0(block), hi = _mm256_srli_epi32(lo, 4);
+      const __m256i lo = PairNibbles<BlockQ4_0>(block), hi = _mm256_srli_epi32(lo, 4);
       // Four chains: eight dependent FMAs would wait on each other's latency.
       __m256 acc[4];
       for (int sh = 0; sh < 4; ++sh) {
@@ -151,7 +151,7 @@ void DotRowsQ4_0(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const voi
       }
       const __m256 sum = _mm256_add_ps(_mm256_add_ps(acc[0], acc[1]),
                                        _mm256_add_ps(acc[2], _mm256_load_ps(xa.corr)));
-      total = _mm256_fmadd_ps(PairScalesQ4_0(block), _mm256_add_ps(sum, acc[3]), total);
+      total = _mm256_fmadd_ps(PairScales<BlockQ4_0>(block), _mm256_add_ps(sum, acc[3]), total);
     }
     float sum = HorizontalSum(total);
     if (nb % 2 != 0) {  // an odd last block, widened
