@@ -137,17 +137,17 @@ BENCHMARK(BM_PanelGemm)
 
 // The int8 Q4_0 prefill micro-kernel alone on L1-resident operands: eight 32-element blocks of a
 // packed panel against 24 tokens.
-void BM_Q4PanelGemm(benchmark::State& state) {
+void BM_Int8PanelGemm(benchmark::State& state) {
   const auto isa = static_cast<Isa>(state.range(0));
   if (!IsaSupported(state, isa)) return;
-  const Q4PanelGemmFn gemm = KernelsFor(isa).q4_panel_gemm;
+  const Int8PanelGemmFn gemm = KernelsFor(isa).int8_panel_gemm;
   if (gemm == nullptr) {
     state.SkipWithError("no int8 Q4_0 panel kernel in this table");
     return;
   }
   const int64_t n_blocks = 8;
-  std::vector<Q4PanelBlock> panel(n_blocks);
-  for (Q4PanelBlock& pb : panel) {
+  std::vector<Int8PanelBlock> panel(n_blocks);
+  for (Int8PanelBlock& pb : panel) {
     std::memset(pb.q, 9, sizeof pb.q);
     for (float& d : pb.d) d = 0.01f;
   }
@@ -158,19 +158,19 @@ void BM_Q4PanelGemm(benchmark::State& state) {
     b.d = 0.5f;
     std::memset(b.qs, 3, sizeof b.qs);
   }
-  std::vector<Q4PairCorr> corr(x.size(), MakeQ4PairCorr(x[0]));
-  std::vector<float> y(static_cast<size_t>(kQ4PanelRows * tokens));
+  std::vector<Int8PairCorr> corr(x.size(), MakeInt8PairCorr(x[0], 8));
+  std::vector<float> y(static_cast<size_t>(kInt8PanelRows * tokens));
   for (auto _ : state) {
-    gemm(panel.data(), n_blocks, x.data(), corr.data(), n_blocks, tokens, kQ4PanelRows, y.data(),
-         kQ4PanelRows, true);
+    gemm(panel.data(), n_blocks, x.data(), corr.data(), n_blocks, tokens, kInt8PanelRows, y.data(),
+         kInt8PanelRows, true);
     benchmark::DoNotOptimize(y.data());
   }
   state.SetLabel(IsaName(isa));
   state.counters["MACs"] = benchmark::Counter(
-      static_cast<double>(n_blocks * 32 * kQ4PanelRows * tokens) * state.iterations(),
+      static_cast<double>(n_blocks * 32 * kInt8PanelRows * tokens) * state.iterations(),
       benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_Q4PanelGemm)
+BENCHMARK(BM_Int8PanelGemm)
     ->Arg(static_cast<int64_t>(Isa::kAvx512))
     ->Arg(static_cast<int64_t>(Isa::kAvxVnni))
     ->Arg(static_cast<int64_t>(Isa::kAvx2))

@@ -432,7 +432,7 @@ TEST_P(KernelVsScalar, PackedMatMulMatchesDequantizedProduct) {
     int64_t n;  // 0: just over one 256-element k block
   };
   // The second shape spans several token blocks, several chunks of panels and a partial panel;
-  // the third is wide enough for PackedMatMulQ4 to cut rows into two unequal k blocks (41
+  // the third is wide enough for PackedMatMulInt8 to cut rows into two unequal k blocks (41
   // blocks: 21 + 20; K-quants round it up to whole super-blocks).
   for (const Shape shape :
        {Shape{37, 13, true, 0}, Shape{300, 250, false, 0}, Shape{21, 10, false, 41 * 32}})
@@ -440,7 +440,7 @@ TEST_P(KernelVsScalar, PackedMatMulMatchesDequantizedProduct) {
       const DType dtype = static_cast<DType>(t);
       if (!HasQuantizer(dtype)) continue;
       if (!shape.all_types && dtype != DType::kBF16 && dtype != DType::kQ4_0 &&
-          dtype != DType::kQ4_K) {
+          dtype != DType::kQ5_0 && dtype != DType::kQ4_K) {
         continue;
       }
       const int64_t rows = shape.rows, tokens = shape.tokens;
@@ -461,7 +461,7 @@ TEST_P(KernelVsScalar, PackedMatMulMatchesDequantizedProduct) {
       std::vector<float> y(static_cast<size_t>(tokens * rows));
       ThreadPool pool(3);
       MatMul(KernelsFor(GetParam()), pool, w, x.data(), tokens, n, y.data(), rows);
-      if (dtype == DType::kQ4_0 && KernelsFor(GetParam()).q4_panel_gemm != nullptr) {
+      if (Int8PanelTakes(dtype) && KernelsFor(GetParam()).int8_panel_gemm != nullptr) {
         // Int8 prefill: the same integer math as the scalar int8 dot on the same activations.
         std::vector<ActBlockQ8> xq(static_cast<size_t>(n / 32));
         std::vector<float> want(static_cast<size_t>(rows));
@@ -471,7 +471,7 @@ TEST_P(KernelVsScalar, PackedMatMulMatchesDequantizedProduct) {
           for (int64_t r = 0; r < rows; ++r) {
             ASSERT_NEAR(y[size_t(tk * rows + r)], want[size_t(r)],
                         1e-4 * (1 + std::fabs(want[size_t(r)])))
-                << "Q4_0 int8 row " << r << " token " << tk;
+                << DTypeName(dtype) << " int8 row " << r << " token " << tk;
           }
         }
         continue;
@@ -489,80 +489,87 @@ TEST_P(KernelVsScalar, PackedMatMulMatchesDequantizedProduct) {
     }
 }
 
-// The int8 Q4_0 prefill panel kernel against the scalar one: every row count of a panel, token
-// counts up to two tiles and one more, partial k ranges, overwrite and accumulate, outputs with
-// a stride; and extreme blocks (quants 0 or 15, activations +-127, with long runs of one sign)
-// where the AVX2 kernel's wrapping int16 sums are at the edge of their range.
-void CheckQ4PanelGemm(const KernelTable& simd) {
+// The int8 prefill panel kernel against the scalar one, for Q4_0's quants (0..15, offset 8) and
+// Q5_0's (0..31, offset 16): every row count of a panel, token counts up to two tiles and one
+// more, partial k ranges, overwrite and accumulate, outputs with a stride; and extreme blocks
+// (quants 0 or the largest, activations +-127, with long runs of one sign) where the AVX2
+// kernel's wrapping int16 sums are at the edge of their range.
+void CheckInt8PanelGemm(const KernelTable& simd) {
   std::mt19937 rng(29);
-  std::uniform_int_distribution<int> quant(0, 15), act(-127, 127), coin(0, 1);
+  std::uniform_int_distribution<int> act(-127, 127), coin(0, 1);
   std::normal_distribution<float> nd;
-  for (bool extremes : {false, true}) {
-    // Extreme blocks: each row is all 0 or all 15 and each activation block all +127 or all
-    // -127, so some row/token pairs sum 16 products of -8 * 127 in one int16 lane.
-    auto make_quant = [&](int row_sign) { return extremes ? (row_sign ? 15 : 0) : quant(rng); };
-    for (int64_t n_blocks : {1, 3, 8}) {
-      for (int64_t n_rows = 1; n_rows <= kQ4PanelRows; ++n_rows) {
-        std::vector<Q4PanelBlock> panel(static_cast<size_t>(n_blocks));
-        for (Q4PanelBlock& b : panel) {
-          std::memset(&b, 0, sizeof b);
-          for (int64_t r = 0; r < n_rows; ++r) {
-            const int row_sign = coin(rng);
-            for (int g = 0; g < 8; ++g)
-              for (int j = 0; j < 4; ++j)
-                b.q[g][4 * r + j] = static_cast<uint8_t>(make_quant(row_sign));
-            b.d[r] = nd(rng);
+  for (const DType type : {DType::kQ4_0, DType::kQ5_0})
+    for (bool extremes : {false, true}) {
+      const int offset = Int8PanelQuantOffset(type), max_quant = 2 * offset - 1;
+      std::uniform_int_distribution<int> quant(0, max_quant);
+      // Extreme blocks: each row is all 0 or all max_quant and each activation block all +127 or
+      // all -127, so some row/token pairs sum 16 products of -offset * 127 in one int16 lane.
+      auto make_quant = [&](int row_sign) {
+        return extremes ? (row_sign ? max_quant : 0) : quant(rng);
+      };
+      for (int64_t n_blocks : {1, 3, 8}) {
+        for (int64_t n_rows = 1; n_rows <= kInt8PanelRows; ++n_rows) {
+          std::vector<Int8PanelBlock> panel(static_cast<size_t>(n_blocks));
+          for (Int8PanelBlock& b : panel) {
+            std::memset(&b, 0, sizeof b);
+            for (int64_t r = 0; r < n_rows; ++r) {
+              const int row_sign = coin(rng);
+              for (int g = 0; g < 8; ++g)
+                for (int j = 0; j < 4; ++j)
+                  b.q[g][4 * r + j] = static_cast<uint8_t>(make_quant(row_sign));
+              b.d[r] = nd(rng);
+            }
           }
-        }
-        const int64_t x_stride = n_blocks + 2;  // tokens' blocks need not be adjacent
-        // Two groups of the widest tile (8 tokens, AVX-512) and one more, so every tile size and
-        // remainder of every table runs.
-        const int64_t max_tokens = 17;
-        std::vector<ActBlockQ8> x(static_cast<size_t>(max_tokens * x_stride));
-        std::vector<Q4PairCorr> corr(x.size());
-        for (size_t i = 0; i < x.size(); ++i) {
-          x[i].d = std::fabs(nd(rng));
-          const int block_sign = coin(rng) ? 127 : -127;
-          for (int8_t& q : x[i].qs) q = static_cast<int8_t>(extremes ? block_sign : act(rng));
-          corr[i] = MakeQ4PairCorr(x[i]);
-        }
-        for (int64_t tokens = 1; tokens <= max_tokens; ++tokens) {
-          for (bool accumulate : {false, true}) {
-            const int64_t ldy = kQ4PanelRows + 3;
-            std::vector<float> y(static_cast<size_t>(ldy * tokens), 0.5f), y_ref(y);
-            simd.q4_panel_gemm(panel.data(), n_blocks, x.data(), corr.data(), x_stride, tokens,
-                               n_rows, y.data(), ldy, accumulate);
-            Q4PanelGemmScalar(panel.data(), n_blocks, x.data(), corr.data(), x_stride, tokens,
-                              n_rows, y_ref.data(), ldy, accumulate);
-            for (size_t i = 0; i < y.size(); ++i) {
-              // Block terms in f32 summed in different orders: the error scales with the terms'
-              // magnitudes, not with their (possibly cancelling) sum.
-              const int64_t t = static_cast<int64_t>(i) / ldy, r = static_cast<int64_t>(i) % ldy;
-              double magnitude = 0;
-              for (int64_t b = 0; r < n_rows && b < n_blocks; ++b) {
-                const ActBlockQ8& a = x[static_cast<size_t>(t * x_stride + b)];
-                const Q4PanelBlock& pb = panel[static_cast<size_t>(b)];
-                double block = 0;
-                for (int e = 0; e < 32; ++e)
-                  block += std::abs((pb.q[e / 4][4 * r + e % 4] - 8) * a.qs[e]);
-                magnitude += std::fabs(pb.d[r] * a.d) * block;
+          const int64_t x_stride = n_blocks + 2;  // tokens' blocks need not be adjacent
+          // Two groups of the widest tile (8 tokens, AVX-512) and one more, so every tile size and
+          // remainder of every table runs.
+          const int64_t max_tokens = 17;
+          std::vector<ActBlockQ8> x(static_cast<size_t>(max_tokens * x_stride));
+          std::vector<Int8PairCorr> corr(x.size());
+          for (size_t i = 0; i < x.size(); ++i) {
+            x[i].d = std::fabs(nd(rng));
+            const int block_sign = coin(rng) ? 127 : -127;
+            for (int8_t& q : x[i].qs) q = static_cast<int8_t>(extremes ? block_sign : act(rng));
+            corr[i] = MakeInt8PairCorr(x[i], offset);
+          }
+          for (int64_t tokens = 1; tokens <= max_tokens; ++tokens) {
+            for (bool accumulate : {false, true}) {
+              const int64_t ldy = kInt8PanelRows + 3;
+              std::vector<float> y(static_cast<size_t>(ldy * tokens), 0.5f), y_ref(y);
+              simd.int8_panel_gemm(panel.data(), n_blocks, x.data(), corr.data(), x_stride, tokens,
+                                   n_rows, y.data(), ldy, accumulate);
+              Int8PanelGemmScalar(panel.data(), n_blocks, x.data(), corr.data(), x_stride, tokens,
+                                  n_rows, y_ref.data(), ldy, accumulate);
+              for (size_t i = 0; i < y.size(); ++i) {
+                // Block terms in f32 summed in different orders: the error scales with the terms'
+                // magnitudes, not with their (possibly cancelling) sum.
+                const int64_t t = static_cast<int64_t>(i) / ldy, r = static_cast<int64_t>(i) % ldy;
+                double magnitude = 0;
+                for (int64_t b = 0; r < n_rows && b < n_blocks; ++b) {
+                  const ActBlockQ8& a = x[static_cast<size_t>(t * x_stride + b)];
+                  const Int8PanelBlock& pb = panel[static_cast<size_t>(b)];
+                  double block = 0;
+                  for (int e = 0; e < 32; ++e)
+                    block += std::abs((pb.q[e / 4][4 * r + e % 4] - offset) * a.qs[e]);
+                  magnitude += std::fabs(pb.d[r] * a.d) * block;
+                }
+                ASSERT_NEAR(y[i], y_ref[i], 2e-6 * magnitude + 1e-5 * (1 + std::fabs(y_ref[i])))
+                    << IsaName(simd.isa) << " " << DTypeName(type) << (extremes ? " extreme" : "")
+                    << " blocks " << n_blocks << " rows " << n_rows << " tokens " << tokens
+                    << " at " << i;
               }
-              ASSERT_NEAR(y[i], y_ref[i], 2e-6 * magnitude + 1e-5 * (1 + std::fabs(y_ref[i])))
-                  << IsaName(simd.isa) << (extremes ? " extreme" : "") << " blocks " << n_blocks
-                  << " rows " << n_rows << " tokens " << tokens << " at " << i;
             }
           }
         }
       }
     }
-  }
 }
 
-TEST(Q4PanelGemm, EverySimdVersionMatchesScalar) {
+TEST(Int8PanelGemm, EverySimdVersionMatchesScalar) {
   int checked = 0;
   for (Isa isa : SupportedIsas()) {
-    if (KernelsFor(isa).q4_panel_gemm == nullptr) continue;
-    CheckQ4PanelGemm(KernelsFor(isa));
+    if (KernelsFor(isa).int8_panel_gemm == nullptr) continue;
+    CheckInt8PanelGemm(KernelsFor(isa));
     ++checked;
   }
   const std::vector<Isa> here = SupportedIsas();

@@ -83,7 +83,7 @@ std::vector<int> PromptTokens(const std::string& err) {
 
 bool UsesInt8Activations(const KernelTable& k, DType t) {
   return k.activation[static_cast<size_t>(t)] == ActivationType::kQ8 ||
-         (t == DType::kQ4_0 && k.q4_panel_gemm != nullptr);
+         (Int8PanelTakes(t) && k.int8_panel_gemm != nullptr);
 }
 
 std::string ExactIsa() {

@@ -57,42 +57,49 @@ using PanelGemmFn = void (*)(const float* panel, int64_t kc, const float* x, int
 using DequantizeRowFn = void (*)(const uint8_t* src, float* dst, int64_t n);
 using PanelTransposeFn = void (*)(const float* rows, int64_t ld, int64_t kc, float* panel);
 
-// Int8 prefill GEMM for Q4_0 weights (int8 activations, as llama.cpp's): kQ4PanelRows rows are
-// repacked per 32-element block so one 256-bit register holds four consecutive quants of each
-// of eight rows (two registers per group of four quants); maddubs against four broadcast
-// activation bytes (AVX2; SDOT by lane on NEON) then yields eight rows' partial sums side by
-// side (no horizontal sums), four times the MACs per instruction of an f32 FMA. Quants stay
-// unsigned (0..15); the "- 8" enters as the starting value of the int16 sums (Q4PairCorr), so the
-// block's result is exact in int16
-// (|sum of 16 products (q - 8) * x| <= 16 * 8 * 127 = 16,256) even though the partial sums
+// Int8 prefill GEMM for Q4_0 and Q5_0 weights (int8 activations, as llama.cpp's):
+// kInt8PanelRows rows are repacked per 32-element block so one 256-bit register holds four
+// consecutive quants of each of eight rows (two registers per group of four quants); maddubs
+// against four broadcast activation bytes (AVX2; SDOT by lane on NEON) then yields eight rows'
+// partial sums side by side (no horizontal sums), four times the MACs per instruction of an f32
+// FMA. Quants stay unsigned (Q4_0 0..15, Q5_0 0..31); the offset ("- 8", "- 16") enters as the
+// starting value of the int16 sums (Int8PairCorr), so the block's result is exact in int16
+// (|sum of 16 products (q - 16) * x| <= 16 * 16 * 127 = 32,512) even though the partial sums
 // wrap.
-constexpr int kQ4PanelRows = 16;
-struct alignas(32) Q4PanelBlock {
-  uint8_t q[8][4 * kQ4PanelRows];  // q[g][4 * r + j] = quant of row r, element 4 * g + j
-  float d[kQ4PanelRows];           // the rows' block scales
+constexpr int kInt8PanelRows = 16;
+struct alignas(32) Int8PanelBlock {
+  uint8_t q[8][4 * kInt8PanelRows];  // q[g][4 * r + j] = quant of row r, element 4 * g + j
+  float d[kInt8PanelRows];           // the rows' block scales
 };
-// Per token and block: -8 times the sum of the activations that meet quant bytes j = 0, 1
+// The weight types the int8 panels hold, and the offset their unsigned quants carry.
+inline bool Int8PanelTakes(DType t) {
+  return t == DType::kQ4_0 || t == DType::kQ5_0;
+}
+inline int Int8PanelQuantOffset(DType t) {
+  return t == DType::kQ5_0 ? 16 : 8;
+}
+// Per token and block: -offset times the sum of the activations that meet quant bytes j = 0, 1
 // (pair[0]) and j = 2, 3 (pair[1]) of each group, i.e. the two int16 lanes maddubs fills per row.
-struct Q4PairCorr {
+struct Int8PairCorr {
   int16_t pair[2];
 };
-Q4PairCorr MakeQ4PairCorr(const ActBlockQ8& x);
+Int8PairCorr MakeInt8PairCorr(const ActBlockQ8& x, int quant_offset);
 // y[t * ldy + r] (+)= sum over blocks b < n_blocks of panel[b].d[r] * x[t][b].d *
-//   (sum_i (panel quant of row r, element i - 8) * x[t][b].qs[i])
-// for t < n_tokens, r < n_rows <= kQ4PanelRows; token t's blocks start at x + t * x_stride (and
-// x_corr + t * x_stride, x_corr[.] = MakeQ4PairCorr(x[.])). Rows past n_rows must be zero in the
-// panel. Each ISA's tile takes as many tokens at a time as its registers hold (q4_panel_tokens.h);
-// kQ4PanelTokens is the AVX2 and NEON tiles' count, and callers cut token blocks in multiples
-// of it.
-constexpr int kQ4PanelTokens = 3;
-using Q4PanelGemmFn = void (*)(const Q4PanelBlock* panel, int64_t n_blocks, const ActBlockQ8* x,
-                               const Q4PairCorr* x_corr, int64_t x_stride, int64_t n_tokens,
-                               int64_t n_rows, float* y, int64_t ldy, bool accumulate);
-// The scalar version (the oracle in tests; no table uses it: without a SIMD one, Q4_0 prefill
-// takes the f32 panels).
-void Q4PanelGemmScalar(const Q4PanelBlock* panel, int64_t n_blocks, const ActBlockQ8* x,
-                       const Q4PairCorr* x_corr, int64_t x_stride, int64_t n_tokens, int64_t n_rows,
-                       float* y, int64_t ldy, bool accumulate);
+//   (sum_i (panel quant of row r, element i - offset) * x[t][b].qs[i])
+// for t < n_tokens, r < n_rows <= kInt8PanelRows; token t's blocks start at x + t * x_stride (and
+// x_corr + t * x_stride, x_corr[.] = MakeInt8PairCorr(x[.], offset)). Rows past n_rows must be
+// zero in the panel. Each ISA's tile takes as many tokens at a time as its registers hold
+// (int8_panel_tokens.h); kInt8PanelTokens is the AVX2 and NEON tiles' count, and callers cut
+// token blocks in multiples of it.
+constexpr int kInt8PanelTokens = 3;
+using Int8PanelGemmFn = void (*)(const Int8PanelBlock* panel, int64_t n_blocks, const ActBlockQ8* x,
+                                 const Int8PairCorr* x_corr, int64_t x_stride, int64_t n_tokens,
+                                 int64_t n_rows, float* y, int64_t ldy, bool accumulate);
+// The scalar version (the oracle in tests; no table uses it: without a SIMD one, Q4_0 and Q5_0
+// prefill take the f32 panels).
+void Int8PanelGemmScalar(const Int8PanelBlock* panel, int64_t n_blocks, const ActBlockQ8* x,
+                         const Int8PairCorr* x_corr, int64_t x_stride, int64_t n_tokens,
+                         int64_t n_rows, float* y, int64_t ldy, bool accumulate);
 
 // Attention over cached rows of one KV head: row j starts at kv + j * stride elements and holds
 // head_dim elements of the cache's type (F32, F16, BF16, or Q8_0 with stride and head_dim
@@ -137,7 +144,7 @@ struct KernelTable {
   PanelGemmFn panel_gemm = nullptr;  // every table has one (scalar at least)
   std::array<DequantizeRowFn, static_cast<size_t>(DType::kCount)> dequantize_row{};  // all set
   PanelTransposeFn panel_transpose = nullptr;  // every table has one (scalar at least)
-  Q4PanelGemmFn q4_panel_gemm = nullptr;       // int8 prefill of Q4_0 weights; null: f32 panels
+  Int8PanelGemmFn int8_panel_gemm = nullptr;   // int8 prefill of Q4_0/Q5_0; null: f32 panels
   // Indexed by the KV cache's dtype; F32, F16, BF16 and Q8_0 are filled in every table.
   std::array<KvScoresFn, static_cast<size_t>(DType::kCount)> kv_scores{};
   std::array<KvAccumulateFn, static_cast<size_t>(DType::kCount)> kv_accumulate{};

@@ -29,11 +29,11 @@ uint64_t PackedMatMulScratchBytes(int64_t widest_input, int64_t max_tokens, int 
 void PackedMatMul(const KernelTable& k, ThreadPool& pool, const TensorView& w, const float* x,
                   int64_t n_tokens, int64_t ldx, float* y, int64_t ldy);
 
-// Q4_0 weights with the table's int8 panel kernel (k.q4_panel_gemm must be set): activations
-// quantized to int8 per 32 (matmul_packed_q4.cpp). Same contract as MatMul.
-void PackedMatMulQ4(const KernelTable& k, ThreadPool& pool, const TensorView& w, const float* x,
-                    int64_t n_tokens, int64_t ldx, float* y, int64_t ldy);
+// Q4_0 / Q5_0 weights (Int8PanelTakes) with the table's int8 panel kernel (k.int8_panel_gemm must
+// be set): activations quantized to int8 per 32 (matmul_packed_int8.cpp). Same contract as MatMul.
+void PackedMatMulInt8(const KernelTable& k, ThreadPool& pool, const TensorView& w, const float* x,
+                      int64_t n_tokens, int64_t ldx, float* y, int64_t ldy);
 // Its thread-local buffers, as PackedMatMulScratchBytes.
-uint64_t PackedMatMulQ4ScratchBytes(int64_t widest_input, int64_t max_tokens, int n_threads);
+uint64_t PackedMatMulInt8ScratchBytes(int64_t widest_input, int64_t max_tokens, int n_threads);
 
 }  // namespace gemma

@@ -98,8 +98,8 @@ void MatMul(const KernelTable& k, ThreadPool& pool, const TensorView& w, const f
     const MatMulTarget target{&w, y, ldy};
     return DecodeMatMul(k, pool, {&target, 1}, x);
   }
-  if (n_tokens >= kPackedMinTokens && w.dtype == DType::kQ4_0 && k.q4_panel_gemm != nullptr) {
-    return PackedMatMulQ4(k, pool, w, x, n_tokens, ldx, y, ldy);
+  if (n_tokens >= kPackedMinTokens && Int8PanelTakes(w.dtype) && k.int8_panel_gemm != nullptr) {
+    return PackedMatMulInt8(k, pool, w, x, n_tokens, ldx, y, ldy);
   }
   if (n_tokens >= kPackedMinTokens && k.panel_gemm != nullptr) {
     return PackedMatMul(k, pool, w, x, n_tokens, ldx, y, ldy);

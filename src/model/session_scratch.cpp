@@ -111,7 +111,7 @@ uint64_t KernelThreadScratchBytes(const ModelConfig& c, int max_batch, int n_thr
     widest_input =
         std::max<int64_t>({widest_input, int64_t{l.n_heads} * l.head_dim, int64_t{l.ff_dim}});
   }
-  // The kernels' buffers: PackedMatMul's and PackedMatMulQ4's (their own figures); per thread,
+  // The kernels' buffers: PackedMatMul's and PackedMatMulInt8's (their own figures); per thread,
   // the activation copies the decode kernels keep, all live at once in a model that mixes
   // types: the dequantized row of DotRowsDequant (dot_scalar.cpp) or the BF16 kernel's split
   // (dot_avx2.cpp), one float per element, plus either the int8 Q4_0 pairs (quant_dot_avx2.cpp,
@@ -122,7 +122,7 @@ uint64_t KernelThreadScratchBytes(const ModelConfig& c, int max_batch, int n_thr
   const uint64_t packed_prefill =
       max_batch >= kPackedMinTokens
           ? PackedMatMulScratchBytes(widest_input, max_batch, n_threads) +
-                PackedMatMulQ4ScratchBytes(widest_input, max_batch, n_threads)
+                PackedMatMulInt8ScratchBytes(widest_input, max_batch, n_threads)
           : 0;
   // 4 + max(2, 4.5 + 4, 3 + 3) bytes per element.
   const uint64_t decode_activations = uint64_t(widest_input) * 25 / 2;

@@ -2,7 +2,7 @@
 // ARM servers): Q8_0 / Q4_0 weights against int8 activations (ActBlockQ8) for decode, and the
 // int8 Q4_0 prefill panel kernel. The "neon-dotprod" table, picked by default where the CPU has
 // the extension (its K-quant slots come from kquant_dotprod.cpp). Same integer math as the scalar
-// references (dot_q8_scalar.cpp, gemm_q4_panel_scalar.cpp); only *_dotprod.cpp files are built
+// references (dot_q8_scalar.cpp, gemm_int8_panel_scalar.cpp); only *_dotprod.cpp files are built
 // with +dotprod.
 #include <arm_neon.h>
 
@@ -10,8 +10,8 @@
 
 #include "kernels/activation_scales.h"
 #include "kernels/arm/neon_common.h"
+#include "kernels/int8_panel_tokens.h"
 #include "kernels/kernels.h"
-#include "kernels/q4_panel_tokens.h"
 
 namespace gemma {
 namespace {
@@ -71,7 +71,7 @@ void DotRowsQ8(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const void*
 // Four groups of four quants (one 16-byte activation load) against the four row vectors of a
 // panel group; the lane picks the group, so it must be a constant.
 template <int kLane, int NT>
-inline void GroupDots(const Q4PanelBlock& pb, int g, const int8x16_t* xv, int32x4_t s[][4]) {
+inline void GroupDots(const Int8PanelBlock& pb, int g, const int8x16_t* xv, int32x4_t s[][4]) {
   for (int v = 0; v < 4; ++v) {
     const int8x16_t w = vld1q_s8(reinterpret_cast<const int8_t*>(pb.q[g]) + 16 * v);
     for (int t = 0; t < NT; ++t) s[t][v] = vdotq_laneq_s32(s[t][v], w, xv[t], kLane);
@@ -82,21 +82,21 @@ inline void GroupDots(const Q4PanelBlock& pb, int g, const int8x16_t* xv, int32x
 // row (rows 4v..4v+3 in vector v); SDOT by lane multiplies them with one group of four
 // activation bytes. Quants are 0..15, the same values as signed bytes; the sums start at the
 // block's correction and are exact in int32.
-struct Q4TileDotprod {
-  static_assert(kQ4PanelRows == 16, "four row vectors of four rows");
-  static constexpr int kTokens = kQ4PanelTokens;
+struct Int8TileDotprod {
+  static_assert(kInt8PanelRows == 16, "four row vectors of four rows");
+  static constexpr int kTokens = kInt8PanelTokens;
   template <int NT>
-  static void Run(const Q4PanelBlock* panel, int64_t n_blocks, const ActBlockQ8* x,
-                  const Q4PairCorr* x_corr, int64_t x_stride, float* const* y, int64_t n_rows,
+  static void Run(const Int8PanelBlock* panel, int64_t n_blocks, const ActBlockQ8* x,
+                  const Int8PairCorr* x_corr, int64_t x_stride, float* const* y, int64_t n_rows,
                   bool accumulate) {
     float32x4_t acc[NT][4];
     for (int t = 0; t < NT; ++t)
       for (int v = 0; v < 4; ++v) acc[t][v] = vdupq_n_f32(0.f);
     for (int64_t b = 0; b < n_blocks; ++b) {
-      const Q4PanelBlock& pb = panel[b];
+      const Int8PanelBlock& pb = panel[b];
       int32x4_t s[NT][4];
       for (int t = 0; t < NT; ++t) {
-        const Q4PairCorr& c = x_corr[t * x_stride + b];
+        const Int8PairCorr& c = x_corr[t * x_stride + b];
         const int32x4_t start = vdupq_n_s32(int32_t{c.pair[0]} + c.pair[1]);
         for (int v = 0; v < 4; ++v) s[t][v] = start;
       }
@@ -117,7 +117,7 @@ struct Q4TileDotprod {
       }
     }
     for (int t = 0; t < NT; ++t) {
-      float v[kQ4PanelRows];
+      float v[kInt8PanelRows];
       for (int i = 0; i < 4; ++i) vst1q_f32(v + 4 * i, acc[t][i]);
       for (int64_t r = 0; r < n_rows; ++r) y[t][r] = accumulate ? y[t][r] + v[r] : v[r];
     }
@@ -137,7 +137,7 @@ void FillNeonDotprodKernels(KernelTable* table) {
   table->dot_rows[static_cast<size_t>(DType::kQ5_0)] = &DotRowsQ8<BlockQ5_0>;
   table->dot_rows[static_cast<size_t>(DType::kQ4_1)] = &DotRowsQ8<BlockQ4_1>;
   table->dot_rows[static_cast<size_t>(DType::kQ5_1)] = &DotRowsQ8<BlockQ5_1>;
-  table->q4_panel_gemm = &Q4PanelOverTokens<Q4TileDotprod>;
+  table->int8_panel_gemm = &Int8PanelOverTokens<Int8TileDotprod>;
   FillNeonDotprodKQuantKernels(table);
 }
 

@@ -139,7 +139,7 @@ void FillAvx2Int8Kernels(KernelTable* table) {
   table->isa = Isa::kAvx2;
   FillAvx2QuantInt8Kernels(table);
   FillAvx2KQuantInt8Kernels(table);
-  FillAvx2Q4PanelKernels(table);
+  FillAvx2Int8PanelKernels(table);
 }
 
 }  // namespace gemma

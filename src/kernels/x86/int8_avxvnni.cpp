@@ -6,7 +6,7 @@
 // -mavx2 -mfma -mf16c -mavxvnni, or against SIMDe for the tests (x86_intrinsics.h).
 #include <vector>
 
-#include "kernels/q4_panel_tokens.h"
+#include "kernels/int8_panel_tokens.h"
 #include "kernels/x86/avx2_common.h"
 #include "kernels/x86/x86_intrinsics.h"
 
@@ -79,24 +79,24 @@ void DotRows(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const void* x
   }
 }
 
-// The Q4_0 prefill tile of gemm_q4_int8_avx2.cpp with vpdpbusd: per group of four quants, two
+// The Q4_0 prefill tile of gemm_int8_panel_avx2.cpp with vpdpbusd: per group of four quants, two
 // 256-bit loads (rows 0-7, 8-15) and, per token, two vpdpbusd against the four activation
 // bytes broadcast, into int32 sums that start at the block's correction. 16 x 3 fills the
 // sixteen registers.
-struct Q4TileAvxVnni {
-  static_assert(kQ4PanelRows == 16, "two 8-row halves per group");
-  static constexpr int kTokens = kQ4PanelTokens;
+struct Int8TileAvxVnni {
+  static_assert(kInt8PanelRows == 16, "two 8-row halves per group");
+  static constexpr int kTokens = kInt8PanelTokens;
   template <int NT>
-  static void Run(const Q4PanelBlock* panel, int64_t n_blocks, const ActBlockQ8* x,
-                  const Q4PairCorr* x_corr, int64_t x_stride, float* const* y, int64_t n_rows,
+  static void Run(const Int8PanelBlock* panel, int64_t n_blocks, const ActBlockQ8* x,
+                  const Int8PairCorr* x_corr, int64_t x_stride, float* const* y, int64_t n_rows,
                   bool accumulate) {
     __m256 acc_lo[NT], acc_hi[NT];
     for (int t = 0; t < NT; ++t) acc_lo[t] = acc_hi[t] = _mm256_setzero_ps();
     for (int64_t b = 0; b < n_blocks; ++b) {
-      const Q4PanelBlock& pb = panel[b];
+      const Int8PanelBlock& pb = panel[b];
       __m256i s_lo[NT], s_hi[NT];
       for (int t = 0; t < NT; ++t) {
-        const Q4PairCorr& c = x_corr[t * x_stride + b];
+        const Int8PairCorr& c = x_corr[t * x_stride + b];
         s_lo[t] = s_hi[t] = _mm256_set1_epi32(int32_t{c.pair[0]} + int32_t{c.pair[1]});
       }
       for (int g = 0; g < 8; ++g) {
@@ -132,7 +132,7 @@ void FillAvxVnniKernels(KernelTable* table) {
   table->isa = Isa::kAvxVnni;
   table->dot_rows[static_cast<size_t>(DType::kQ8_0)] = &DotRows<UnsignedQ8_0>;
   table->dot_rows[static_cast<size_t>(DType::kQ4_0)] = &DotRows<UnsignedQ4_0>;
-  table->q4_panel_gemm = &Q4PanelOverTokens<Q4TileAvxVnni>;
+  table->int8_panel_gemm = &Int8PanelOverTokens<Int8TileAvxVnni>;
 }
 
 }  // namespace gemma::GEMMA_X86_NS

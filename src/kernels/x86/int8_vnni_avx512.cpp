@@ -3,10 +3,10 @@
 // bytes and adds each group of four products into an int32 lane, so the quants go in unsigned:
 // Q4_0 as stored (0..15), Q8_0 with its sign bit flipped (q + 128). The offset times the
 // activations' sum comes back as the sums' starting value, so every block's integer dot
-// product is exact, as in the scalar references (dot_q8_scalar.cpp, gemm_q4_panel_scalar.cpp).
+// product is exact, as in the scalar references (dot_q8_scalar.cpp, gemm_int8_panel_scalar.cpp).
 #include <vector>
 
-#include "kernels/q4_panel_tokens.h"
+#include "kernels/int8_panel_tokens.h"
 #include "kernels/x86/avx512_common.h"
 
 namespace gemma::GEMMA_X86_NS {
@@ -129,25 +129,25 @@ void DotRows(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const void* x
   }
 }
 
-// Prefill of Q4_0 on the 16-row panels (Q4PanelBlock): a group of four quants of all sixteen
+// Prefill of Q4_0 on the 16-row panels (Int8PanelBlock): a group of four quants of all sixteen
 // rows is one 512-bit load, and one vpdpbusd per token against the four activation bytes
 // broadcast adds it into the sixteen rows' int32 sums, which start at the block's correction
 // (-8 times the activations' sum). Per block and token: eight vpdpbusd, one conversion, one
 // FMA; eight tokens keep 16 of the 32 registers as sums and accumulators.
-struct Q4TileVnni {
-  static_assert(kQ4PanelRows == 16, "one register of 16 rows");
+struct Int8TileVnni {
+  static_assert(kInt8PanelRows == 16, "one register of 16 rows");
   static constexpr int kTokens = 8;
   template <int NT>
-  static void Run(const Q4PanelBlock* panel, int64_t n_blocks, const ActBlockQ8* x,
-                  const Q4PairCorr* x_corr, int64_t x_stride, float* const* y, int64_t n_rows,
+  static void Run(const Int8PanelBlock* panel, int64_t n_blocks, const ActBlockQ8* x,
+                  const Int8PairCorr* x_corr, int64_t x_stride, float* const* y, int64_t n_rows,
                   bool accumulate) {
     __m512 acc[NT];
     for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
     for (int64_t b = 0; b < n_blocks; ++b) {
-      const Q4PanelBlock& pb = panel[b];
+      const Int8PanelBlock& pb = panel[b];
       __m512i s[NT];
       for (int t = 0; t < NT; ++t) {
-        const Q4PairCorr& c = x_corr[t * x_stride + b];
+        const Int8PairCorr& c = x_corr[t * x_stride + b];
         s[t] = _mm512_set1_epi32(int32_t{c.pair[0]} + int32_t{c.pair[1]});
       }
       for (int g = 0; g < 8; ++g) {
@@ -164,11 +164,11 @@ struct Q4TileVnni {
       }
     }
     for (int t = 0; t < NT; ++t) {
-      if (n_rows == kQ4PanelRows) {
+      if (n_rows == kInt8PanelRows) {
         const __m512 old = accumulate ? _mm512_loadu_ps(y[t]) : _mm512_setzero_ps();
         _mm512_storeu_ps(y[t], _mm512_add_ps(old, acc[t]));
       } else {
-        alignas(64) float v[kQ4PanelRows];
+        alignas(64) float v[kInt8PanelRows];
         _mm512_store_ps(v, acc[t]);
         for (int64_t r = 0; r < n_rows; ++r) y[t][r] = accumulate ? y[t][r] + v[r] : v[r];
       }
@@ -181,7 +181,7 @@ struct Q4TileVnni {
 void FillAvx512VnniKernels(KernelTable* table) {
   table->dot_rows[static_cast<size_t>(DType::kQ8_0)] = &DotRows<PairLayout::kQ8, kQ8Bytes>;
   table->dot_rows[static_cast<size_t>(DType::kQ4_0)] = &DotRows<PairLayout::kQ4, kQ4Bytes>;
-  table->q4_panel_gemm = &Q4PanelOverTokens<Q4TileVnni>;
+  table->int8_panel_gemm = &Int8PanelOverTokens<Int8TileVnni>;
 }
 
 }  // namespace gemma::GEMMA_X86_NS

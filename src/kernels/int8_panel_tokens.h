@@ -1,4 +1,4 @@
-// The token loop every Q4PanelGemmFn shares: tokens in groups of Tile::kTokens (the most the
+// The token loop every Int8PanelGemmFn shares: tokens in groups of Tile::kTokens (the most the
 // ISA's registers hold), each group handed to the ISA's tile, Tile::Run<NT>(panel, n_blocks, x,
 // x_corr, x_stride, y[NT], n_rows, accumulate), with NT a constant (WithTokenCount) so the
 // tile's accumulators stay in registers; a last, smaller group gets its own NT.
@@ -13,9 +13,9 @@
 namespace gemma {
 
 template <typename Tile>
-void Q4PanelOverTokens(const Q4PanelBlock* panel, int64_t n_blocks, const ActBlockQ8* x,
-                       const Q4PairCorr* x_corr, int64_t x_stride, int64_t n_tokens, int64_t n_rows,
-                       float* y, int64_t ldy, bool accumulate) {
+void Int8PanelOverTokens(const Int8PanelBlock* panel, int64_t n_blocks, const ActBlockQ8* x,
+                         const Int8PairCorr* x_corr, int64_t x_stride, int64_t n_tokens,
+                         int64_t n_rows, float* y, int64_t ldy, bool accumulate) {
   constexpr int kTokens = Tile::kTokens;
   for (int64_t t0 = 0; t0 < n_tokens; t0 += kTokens) {
     float* ys[kTokens];

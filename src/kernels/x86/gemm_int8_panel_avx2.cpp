@@ -1,10 +1,10 @@
-// AVX2 int8 prefill kernel for Q4_0 weights (see Q4PanelBlock in kernels.h): per group of four
+// AVX2 int8 prefill kernel for Q4_0 weights (see Int8PanelBlock in kernels.h): per group of four
 // quants, two 256-bit loads (rows 0-7, 8-15) meet one broadcast of four activation bytes per
 // token in maddubs. The int16 sums start at the block's correction and wrap harmlessly (the
 // block's result fits in int16), so a block costs, per token and eight rows, one madd, one
 // conversion and one FMA. Each maddubs costs about three instructions (its share of the weight
 // load and the broadcast, itself, one add): the 16 x 3 tile is as far as sixteen registers go.
-#include "kernels/q4_panel_tokens.h"
+#include "kernels/int8_panel_tokens.h"
 #include "kernels/x86/avx2_common.h"
 #include "kernels/x86/avx2_kernels.h"
 
@@ -17,15 +17,15 @@ inline void AddInt16InPlace(__m256i& s, __m256i m) {
   asm("vpaddw %1, %0, %0" : "+x"(s) : "x"(m));
 }
 
-struct Q4TileAvx2 {
-  static_assert(kQ4PanelRows == 16, "two 8-row halves per group");
-  static constexpr int kTokens = kQ4PanelTokens;
+struct Int8TileAvx2 {
+  static_assert(kInt8PanelRows == 16, "two 8-row halves per group");
+  static constexpr int kTokens = kInt8PanelTokens;
   template <int NT>
-  static void Run(const Q4PanelBlock* panel, int64_t n_blocks, const ActBlockQ8* x,
-                  const Q4PairCorr* x_corr, int64_t x_stride, float* const* y, int64_t n_rows,
+  static void Run(const Int8PanelBlock* panel, int64_t n_blocks, const ActBlockQ8* x,
+                  const Int8PairCorr* x_corr, int64_t x_stride, float* const* y, int64_t n_rows,
                   bool accumulate) {
     const ActBlockQ8* xt[NT];
-    const Q4PairCorr* ct[NT];
+    const Int8PairCorr* ct[NT];
     __m256 acc_lo[NT], acc_hi[NT];
     for (int t = 0; t < NT; ++t) {
       xt[t] = x + t * x_stride;
@@ -34,7 +34,7 @@ struct Q4TileAvx2 {
     }
     const __m256i ones16 = _mm256_set1_epi16(1);
     for (int64_t b = 0; b < n_blocks; ++b) {
-      const Q4PanelBlock& pb = panel[b];
+      const Int8PanelBlock& pb = panel[b];
       __m256i s_lo[NT], s_hi[NT];
       for (int t = 0; t < NT; ++t) {
         int32_t corr;
@@ -73,8 +73,8 @@ struct Q4TileAvx2 {
 
 }  // namespace
 
-void FillAvx2Q4PanelKernels(KernelTable* table) {
-  table->q4_panel_gemm = &Q4PanelOverTokens<Q4TileAvx2>;
+void FillAvx2Int8PanelKernels(KernelTable* table) {
+  table->int8_panel_gemm = &Int8PanelOverTokens<Int8TileAvx2>;
 }
 
 }  // namespace gemma

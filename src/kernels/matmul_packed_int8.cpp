@@ -1,6 +1,6 @@
-// Int8 prefill for Q4_0 weights: PackedMatMul's loop order (matmul_packed.cpp) with int8
-// panels and activations. Per k block, each panel of kQ4PanelRows rows is repacked once into
-// Q4PanelBlocks (L1) and meets every token of the block through the table's q4_panel_gemm;
+// Int8 prefill for Q4_0 and Q5_0 weights: PackedMatMul's loop order (matmul_packed.cpp) with int8
+// panels and activations. Per k block, each panel of kInt8PanelRows rows is repacked once into
+// Int8PanelBlocks (L1) and meets every token of the block through the table's int8_panel_gemm;
 // the token block's activations are quantized once per call, k block by k block (L2).
 #include <algorithm>
 #include <cstring>
@@ -15,29 +15,43 @@ namespace {
 // token of the block meets it); rows are cut into equal k blocks, so 1152 and 2304 run whole
 // (36 blocks) and 6912 in six.
 constexpr int64_t kMaxKBlocks = 40;
-constexpr int64_t kTokenBlock = 88 * kQ4PanelTokens;  // 264, as the f32 path
+constexpr int64_t kTokenBlock = 88 * kInt8PanelTokens;  // 264, as the f32 path
 constexpr int64_t kMaxChunkPanels = 8;
-constexpr int kQ4BlockBytes = 18;  // f16 scale, 16 bytes of nibbles
 
-// Repacks blocks [b0, b0 + nb) of rows [r0, r0 + n_rows) of a Q4_0 matrix; rows past n_rows
-// are zero.
-void PackQ4Panel(const TensorView& w, int64_t r0, int64_t n_rows, int64_t b0, int64_t nb,
-                 Q4PanelBlock* out) {
+// Four bits (bits 0-3 of v) as 16 in bytes 0-3: Q5_0's fifth bits for four consecutive quants.
+inline uint32_t FifthBitsOf4(uint32_t v) {
+  return ((v & 1u) << 4) | ((v & 2u) << 11) | ((v & 4u) << 18) | ((v & 8u) << 25);
+}
+
+// Repacks blocks [b0, b0 + nb) of rows [r0, r0 + n_rows) of a Q4_0 or Q5_0 matrix (kFifthBit);
+// rows past n_rows are zero.
+template <bool kFifthBit>
+void PackInt8Panel(const TensorView& w, int64_t r0, int64_t n_rows, int64_t b0, int64_t nb,
+                   Int8PanelBlock* out) {
+  // Q4_0: f16 scale, 16 bytes of nibbles. Q5_0: f16 scale, 32 fifth bits, 16 bytes of nibbles.
+  constexpr int kBlockBytes = kFifthBit ? 22 : 18;
+  constexpr int kQuantsAt = kFifthBit ? 6 : 2;
   for (int64_t b = 0; b < nb; ++b) {
-    Q4PanelBlock& pb = out[b];
-    if (n_rows < kQ4PanelRows) std::memset(&pb, 0, sizeof pb);
+    Int8PanelBlock& pb = out[b];
+    if (n_rows < kInt8PanelRows) std::memset(&pb, 0, sizeof pb);
     for (int64_t r = 0; r < n_rows; ++r) {
       const uint8_t* blk = w.data + static_cast<uint64_t>(r0 + r) * w.row_bytes() +
-                           static_cast<uint64_t>(b0 + b) * kQ4BlockBytes;
+                           static_cast<uint64_t>(b0 + b) * kBlockBytes;
       uint16_t h;
       std::memcpy(&h, blk, 2);
       pb.d[r] = F16ToF32(h);
+      uint32_t qh = 0;
+      if constexpr (kFifthBit) std::memcpy(&qh, blk + 2, 4);
       // Byte i holds element i (low nibble) and element i + 16 (high nibble), so the low
       // nibbles of bytes 4g..4g+3 are group g's four quants and their high nibbles group g + 4's.
       for (int g = 0; g < 4; ++g) {
         uint32_t four;
-        std::memcpy(&four, blk + 2 + 4 * g, 4);
-        const uint32_t lo = four & 0x0F0F0F0Fu, hi = (four >> 4) & 0x0F0F0F0Fu;
+        std::memcpy(&four, blk + kQuantsAt + 4 * g, 4);
+        uint32_t lo = four & 0x0F0F0F0Fu, hi = (four >> 4) & 0x0F0F0F0Fu;
+        if constexpr (kFifthBit) {
+          lo |= FifthBitsOf4(qh >> (4 * g));
+          hi |= FifthBitsOf4(qh >> (16 + 4 * g));
+        }
         std::memcpy(&pb.q[g][4 * r], &lo, 4);
         std::memcpy(&pb.q[g + 4][4 * r], &hi, 4);
       }
@@ -47,34 +61,36 @@ void PackQ4Panel(const TensorView& w, int64_t r0, int64_t n_rows, int64_t b0, in
 
 }  // namespace
 
-uint64_t PackedMatMulQ4ScratchBytes(int64_t widest_input, int64_t max_tokens, int n_threads) {
+uint64_t PackedMatMulInt8ScratchBytes(int64_t widest_input, int64_t max_tokens, int n_threads) {
   const auto activations =
       static_cast<uint64_t>(std::min(kTokenBlock, max_tokens) * (widest_input / 32)) *
-      (sizeof(ActBlockQ8) + sizeof(Q4PairCorr));
-  return static_cast<uint64_t>(n_threads) * kMaxKBlocks * sizeof(Q4PanelBlock) + activations;
+      (sizeof(ActBlockQ8) + sizeof(Int8PairCorr));
+  return static_cast<uint64_t>(n_threads) * kMaxKBlocks * sizeof(Int8PanelBlock) + activations;
 }
 
-void PackedMatMulQ4(const KernelTable& k, ThreadPool& pool, const TensorView& w, const float* x,
-                    int64_t n_tokens, int64_t ldx, float* y, int64_t ldy) {
+void PackedMatMulInt8(const KernelTable& k, ThreadPool& pool, const TensorView& w, const float* x,
+                      int64_t n_tokens, int64_t ldx, float* y, int64_t ldy) {
   const int64_t n_rows = w.n_rows();
   const int64_t n = w.row_elems();
-  const int64_t n_panels = (n_rows + kQ4PanelRows - 1) / kQ4PanelRows;
+  const int64_t n_panels = (n_rows + kInt8PanelRows - 1) / kInt8PanelRows;
   const int64_t grain = std::clamp<int64_t>(n_panels / (4 * pool.size()), 1, kMaxChunkPanels);
-  const int64_t token_block = EqualTokenBlock(n_tokens, kTokenBlock, kQ4PanelTokens);
-  const Q4PanelGemmFn gemm = k.q4_panel_gemm;
+  const int64_t token_block = EqualTokenBlock(n_tokens, kTokenBlock, kInt8PanelTokens);
+  const Int8PanelGemmFn gemm = k.int8_panel_gemm;
+  const int quant_offset = Int8PanelQuantOffset(w.dtype);
+  const auto pack = w.dtype == DType::kQ5_0 ? &PackInt8Panel<true> : &PackInt8Panel<false>;
   const int64_t blocks = n / 32;
   const int64_t k_chunks = (blocks + kMaxKBlocks - 1) / kMaxKBlocks;
   const int64_t chunk_blocks = (blocks + k_chunks - 1) / k_chunks;
   // One token block's activations, k block by k block: k block c holds [token][block] with kcb
   // blocks per token, starting at c * chunk_blocks * nt.
   thread_local std::vector<ActBlockQ8> qx;
-  thread_local std::vector<Q4PairCorr> corr;
+  thread_local std::vector<Int8PairCorr> corr;
   qx.resize(static_cast<size_t>(std::min(token_block, n_tokens) * blocks));
   corr.resize(qx.size());
   // The workers see these through pointers: a thread_local named inside a lambda would be
   // the worker's own.
   ActBlockQ8* const xq_all = qx.data();
-  Q4PairCorr* const corr_all = corr.data();
+  Int8PairCorr* const corr_all = corr.data();
   for (int64_t t0 = 0; t0 < n_tokens; t0 += token_block) {
     const int64_t nt = std::min(token_block, n_tokens - t0);
     pool.ParallelFor(nt, 8, [&](int64_t a, int64_t b, int) {
@@ -83,19 +99,20 @@ void PackedMatMulQ4(const KernelTable& k, ThreadPool& pool, const TensorView& w,
           const int64_t kcb = std::min(chunk_blocks, blocks - b0);
           const int64_t at = b0 * nt + t * kcb;
           QuantizeActivationsQ8(x + (t0 + t) * ldx + b0 * 32, xq_all + at, kcb * 32);
-          for (int64_t i = 0; i < kcb; ++i) corr_all[at + i] = MakeQ4PairCorr(xq_all[at + i]);
+          for (int64_t i = 0; i < kcb; ++i)
+            corr_all[at + i] = MakeInt8PairCorr(xq_all[at + i], quant_offset);
         }
       }
     });
     pool.ParallelFor(n_panels, grain, [&](int64_t p0, int64_t p1, int) {
-      thread_local std::vector<Q4PanelBlock> panel;
+      thread_local std::vector<Int8PanelBlock> panel;
       panel.resize(static_cast<size_t>(chunk_blocks));
       for (int64_t b0 = 0; b0 < blocks; b0 += chunk_blocks) {
         const int64_t kcb = std::min(chunk_blocks, blocks - b0);
         for (int64_t p = p0; p < p1; ++p) {
-          const int64_t r0 = p * kQ4PanelRows;
-          const int64_t rows = std::min<int64_t>(kQ4PanelRows, n_rows - r0);
-          PackQ4Panel(w, r0, rows, b0, kcb, panel.data());
+          const int64_t r0 = p * kInt8PanelRows;
+          const int64_t rows = std::min<int64_t>(kInt8PanelRows, n_rows - r0);
+          pack(w, r0, rows, b0, kcb, panel.data());
           gemm(panel.data(), kcb, xq_all + b0 * nt, corr_all + b0 * nt, kcb, nt, rows,
                y + t0 * ldy + r0, ldy, /*accumulate=*/b0 > 0);
         }

@@ -3,18 +3,19 @@
 
 namespace gemma {
 
-Q4PairCorr MakeQ4PairCorr(const ActBlockQ8& x) {
+Int8PairCorr MakeInt8PairCorr(const ActBlockQ8& x, int quant_offset) {
   int32_t pair[2] = {0, 0};
   for (int i = 0; i < ActBlockQ8::kElems; ++i) pair[(i % 4) / 2] += x.qs[i];
-  return {{static_cast<int16_t>(-8 * pair[0]), static_cast<int16_t>(-8 * pair[1])}};
+  return {{static_cast<int16_t>(-quant_offset * pair[0]),
+           static_cast<int16_t>(-quant_offset * pair[1])}};
 }
 
-void Q4PanelGemmScalar(const Q4PanelBlock* panel, int64_t n_blocks, const ActBlockQ8* x,
-                       const Q4PairCorr* x_corr, int64_t x_stride, int64_t n_tokens, int64_t n_rows,
-                       float* y, int64_t ldy, bool accumulate) {
+void Int8PanelGemmScalar(const Int8PanelBlock* panel, int64_t n_blocks, const ActBlockQ8* x,
+                         const Int8PairCorr* x_corr, int64_t x_stride, int64_t n_tokens,
+                         int64_t n_rows, float* y, int64_t ldy, bool accumulate) {
   for (int64_t t = 0; t < n_tokens; ++t) {
     const ActBlockQ8* xt = x + t * x_stride;
-    const Q4PairCorr* ct = x_corr + t * x_stride;
+    const Int8PairCorr* ct = x_corr + t * x_stride;
     for (int64_t r = 0; r < n_rows; ++r) {
       float sum = 0.f;
       for (int64_t b = 0; b < n_blocks; ++b) {
