@@ -433,14 +433,15 @@ TEST_P(KernelVsScalar, PackedMatMulMatchesDequantizedProduct) {
   };
   // The second shape spans several token blocks, several chunks of panels and a partial panel;
   // the third is wide enough for PackedMatMulInt8 to cut rows into two unequal k blocks (41
-  // blocks: 21 + 20; K-quants round it up to whole super-blocks).
-  for (const Shape shape :
-       {Shape{37, 13, true, 0}, Shape{300, 250, false, 0}, Shape{21, 10, false, 41 * 32}})
+  // blocks: 21 + 20; K-quants round it up to whole super-blocks), the fourth into two k blocks
+  // of 36 that split a K-quant super-block.
+  for (const Shape shape : {Shape{37, 13, true, 0}, Shape{300, 250, false, 0},
+                            Shape{21, 10, false, 41 * 32}, Shape{19, 9, false, 72 * 32}})
     for (int t = 0; t < static_cast<int>(DType::kCount); ++t) {
       const DType dtype = static_cast<DType>(t);
       if (!HasQuantizer(dtype)) continue;
       if (!shape.all_types && dtype != DType::kBF16 && dtype != DType::kQ4_0 &&
-          dtype != DType::kQ5_0 && dtype != DType::kQ4_K) {
+          dtype != DType::kQ5_0 && dtype != DType::kQ4_K && dtype != DType::kQ5_K) {
         continue;
       }
       const int64_t rows = shape.rows, tokens = shape.tokens;

@@ -57,12 +57,12 @@ using PanelGemmFn = void (*)(const float* panel, int64_t kc, const float* x, int
 using DequantizeRowFn = void (*)(const uint8_t* src, float* dst, int64_t n);
 using PanelTransposeFn = void (*)(const float* rows, int64_t ld, int64_t kc, float* panel);
 
-// Int8 prefill GEMM for Q4_0 and Q5_0 weights (int8 activations, as llama.cpp's):
+// Int8 prefill GEMM for Q4_0, Q5_0, Q4_K and Q5_K weights (int8 activations, as llama.cpp's):
 // kInt8PanelRows rows are repacked per 32-element block so one 256-bit register holds four
 // consecutive quants of each of eight rows (two registers per group of four quants); maddubs
 // against four broadcast activation bytes (AVX2; SDOT by lane on NEON) then yields eight rows'
 // partial sums side by side (no horizontal sums), four times the MACs per instruction of an f32
-// FMA. Quants stay unsigned (Q4_0 0..15, Q5_0 0..31); the offset ("- 8", "- 16") enters as the
+// FMA. Quants stay unsigned (0..15 or 0..31); the offset ("- 8", "- 16") enters as the
 // starting value of the int16 sums (Int8PairCorr), so the block's result is exact in int16
 // (|sum of 16 products (q - 16) * x| <= 16 * 16 * 127 = 32,512) even though the partial sums
 // wrap.
@@ -71,12 +71,14 @@ struct alignas(32) Int8PanelBlock {
   uint8_t q[8][4 * kInt8PanelRows];  // q[g][4 * r + j] = quant of row r, element 4 * g + j
   float d[kInt8PanelRows];           // the rows' block scales
 };
-// The weight types the int8 panels hold, and the offset their unsigned quants carry.
+// The weight types the int8 panels hold (a K-quant sub-block of 32 is one panel block), and the
+// offset their unsigned quants carry in a panel: one that keeps the int16 sums within the bound
+// above (Q4_K's 0..15 need none; Q5_K's 0..31 take 16 as Q5_0's, given back through a bias).
 inline bool Int8PanelTakes(DType t) {
-  return t == DType::kQ4_0 || t == DType::kQ5_0;
+  return t == DType::kQ4_0 || t == DType::kQ5_0 || t == DType::kQ4_K || t == DType::kQ5_K;
 }
 inline int Int8PanelQuantOffset(DType t) {
-  return t == DType::kQ5_0 ? 16 : 8;
+  return t == DType::kQ4_0 ? 8 : t == DType::kQ4_K ? 0 : 16;
 }
 // Per token and block: -offset times the sum of the activations that meet quant bytes j = 0, 1
 // (pair[0]) and j = 2, 3 (pair[1]) of each group, i.e. the two int16 lanes maddubs fills per row.
@@ -95,8 +97,8 @@ constexpr int kInt8PanelTokens = 3;
 using Int8PanelGemmFn = void (*)(const Int8PanelBlock* panel, int64_t n_blocks, const ActBlockQ8* x,
                                  const Int8PairCorr* x_corr, int64_t x_stride, int64_t n_tokens,
                                  int64_t n_rows, float* y, int64_t ldy, bool accumulate);
-// The scalar version (the oracle in tests; no table uses it: without a SIMD one, Q4_0 and Q5_0
-// prefill take the f32 panels).
+// The scalar version (the oracle in tests; no table uses it: without a SIMD one, these types'
+// prefill takes the f32 panels).
 void Int8PanelGemmScalar(const Int8PanelBlock* panel, int64_t n_blocks, const ActBlockQ8* x,
                          const Int8PairCorr* x_corr, int64_t x_stride, int64_t n_tokens,
                          int64_t n_rows, float* y, int64_t ldy, bool accumulate);
@@ -144,7 +146,7 @@ struct KernelTable {
   PanelGemmFn panel_gemm = nullptr;  // every table has one (scalar at least)
   std::array<DequantizeRowFn, static_cast<size_t>(DType::kCount)> dequantize_row{};  // all set
   PanelTransposeFn panel_transpose = nullptr;  // every table has one (scalar at least)
-  Int8PanelGemmFn int8_panel_gemm = nullptr;   // int8 prefill of Q4_0/Q5_0; null: f32 panels
+  Int8PanelGemmFn int8_panel_gemm = nullptr;   // int8 prefill (Int8PanelTakes); null: f32 panels
   // Indexed by the KV cache's dtype; F32, F16, BF16 and Q8_0 are filled in every table.
   std::array<KvScoresFn, static_cast<size_t>(DType::kCount)> kv_scores{};
   std::array<KvAccumulateFn, static_cast<size_t>(DType::kCount)> kv_accumulate{};

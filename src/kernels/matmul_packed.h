@@ -29,7 +29,7 @@ uint64_t PackedMatMulScratchBytes(int64_t widest_input, int64_t max_tokens, int 
 void PackedMatMul(const KernelTable& k, ThreadPool& pool, const TensorView& w, const float* x,
                   int64_t n_tokens, int64_t ldx, float* y, int64_t ldy);
 
-// Q4_0 / Q5_0 weights (Int8PanelTakes) with the table's int8 panel kernel (k.int8_panel_gemm must
+// Weights of the types Int8PanelTakes, with the table's int8 panel kernel (k.int8_panel_gemm must
 // be set): activations quantized to int8 per 32 (matmul_packed_int8.cpp). Same contract as MatMul.
 void PackedMatMulInt8(const KernelTable& k, ThreadPool& pool, const TensorView& w, const float* x,
                       int64_t n_tokens, int64_t ldx, float* y, int64_t ldy);

@@ -1,11 +1,19 @@
-// Int8 prefill for Q4_0 and Q5_0 weights: PackedMatMul's loop order (matmul_packed.cpp) with int8
-// panels and activations. Per k block, each panel of kInt8PanelRows rows is repacked once into
-// Int8PanelBlocks (L1) and meets every token of the block through the table's int8_panel_gemm;
-// the token block's activations are quantized once per call, k block by k block (L2).
+// Int8 prefill for Q4_0, Q5_0, Q4_K and Q5_K weights: PackedMatMul's loop order
+// (matmul_packed.cpp) with int8 panels and activations. Per k block, each panel of
+// kInt8PanelRows rows is repacked once into Int8PanelBlocks (L1) and meets every token of the
+// block through the table's int8_panel_gemm; the token block's activations are quantized once
+// per call, k block by k block (L2). A K-quant sub-block of 32 is one panel block (scale
+// d * sc[j]); its minimum, and the offset its quants are stored with, come back through a bias
+// per row and sub-block that the f32 panel kernel multiplies with each token's activation block
+// sums (a product 32 times smaller than the int8 one).
 #include <algorithm>
+#include <cstddef>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
+#include "core/quant/k_quants.h"
+#include "gemma/error.h"
 #include "kernels/matmul_packed.h"
 
 namespace gemma {
@@ -24,10 +32,10 @@ inline uint32_t FifthBitsOf4(uint32_t v) {
 }
 
 // Repacks blocks [b0, b0 + nb) of rows [r0, r0 + n_rows) of a Q4_0 or Q5_0 matrix (kFifthBit);
-// rows past n_rows are zero.
+// rows past n_rows are zero. These types need no bias.
 template <bool kFifthBit>
-void PackInt8Panel(const TensorView& w, int64_t r0, int64_t n_rows, int64_t b0, int64_t nb,
-                   Int8PanelBlock* out) {
+void PackBlock32Panel(const TensorView& w, int64_t r0, int64_t n_rows, int64_t b0, int64_t nb,
+                      Int8PanelBlock* out, float* /*bias*/) {
   // Q4_0: f16 scale, 16 bytes of nibbles. Q5_0: f16 scale, 32 fifth bits, 16 bytes of nibbles.
   constexpr int kBlockBytes = kFifthBit ? 22 : 18;
   constexpr int kQuantsAt = kFifthBit ? 6 : 2;
@@ -59,13 +67,79 @@ void PackInt8Panel(const TensorView& w, int64_t r0, int64_t n_rows, int64_t b0, 
   }
 }
 
+// The same for sub-blocks [b0, b0 + nb) of a Q4_K or Q5_K matrix (kFifthBit), sub-block j of
+// super-block s being block 8 s + j: scale d * sc[j], quants as stored (Q5_K's fifth bit, bit j
+// of qh[i], added as 16), and bias[b * kInt8PanelRows + r] = offset * d * sc[j] - dmin * m[j],
+// so that d sc (q - offset) + bias is the dequantized value.
+template <bool kFifthBit>
+void PackK4Panel(const TensorView& w, int64_t r0, int64_t n_rows, int64_t b0, int64_t nb,
+                 Int8PanelBlock* out, float* bias) {
+  using Block = std::conditional_t<kFifthBit, QuantBlockQ5_K, QuantBlockQ4_K>;
+  const float offset =
+      static_cast<float>(Int8PanelQuantOffset(kFifthBit ? DType::kQ5_K : DType::kQ4_K));
+  for (int64_t b = 0; b < nb; ++b) {
+    Int8PanelBlock& pb = out[b];
+    float* row_bias = bias + b * kInt8PanelRows;
+    if (n_rows < kInt8PanelRows) {
+      std::memset(&pb, 0, sizeof pb);
+      std::fill(row_bias, row_bias + kInt8PanelRows, 0.f);
+    }
+    const int64_t sub = b0 + b, j = sub % 8;
+    for (int64_t r = 0; r < n_rows; ++r) {
+      const uint8_t* blk = w.data + static_cast<uint64_t>(r0 + r) * w.row_bytes() +
+                           static_cast<uint64_t>(sub / 8) * sizeof(Block);
+      uint16_t d, dmin;
+      std::memcpy(&d, blk, 2);
+      std::memcpy(&dmin, blk + 2, 2);
+      uint8_t sc, m;
+      UnpackScaleMinK4(static_cast<int>(j), blk + 4, &sc, &m);
+      pb.d[r] = F16ToF32(d) * sc;
+      row_bias[r] = offset * pb.d[r] - F16ToF32(dmin) * m;
+      // Sub-blocks 2c and 2c + 1 share 32 bytes: low and high nibbles, element i in byte i.
+      const uint8_t* qs = blk + offsetof(Block, qs) + 32 * (j / 2);
+      const int shift = 4 * static_cast<int>(j % 2);
+      for (int g = 0; g < 8; ++g) {
+        uint32_t four;
+        std::memcpy(&four, qs + 4 * g, 4);
+        uint32_t q = (four >> shift) & 0x0F0F0F0Fu;
+        if constexpr (kFifthBit) {
+          uint32_t high;
+          std::memcpy(&high, blk + offsetof(Block, qh) + 4 * g, 4);
+          q |= ((high >> j) & 0x01010101u) << 4;
+        }
+        std::memcpy(&pb.q[g][4 * r], &q, 4);
+      }
+    }
+  }
+}
+
+using PackFn = void (*)(const TensorView& w, int64_t r0, int64_t n_rows, int64_t b0, int64_t nb,
+                        Int8PanelBlock* out, float* bias);
+
+PackFn PackerFor(DType t) {
+  switch (t) {
+    case DType::kQ4_0:
+      return &PackBlock32Panel<false>;
+    case DType::kQ5_0:
+      return &PackBlock32Panel<true>;
+    case DType::kQ4_K:
+      return &PackK4Panel<false>;
+    case DType::kQ5_K:
+      return &PackK4Panel<true>;
+    default:
+      throw Error(ErrorKind::kInternal, "no int8 panel for this weight type");
+  }
+}
+
 }  // namespace
 
 uint64_t PackedMatMulInt8ScratchBytes(int64_t widest_input, int64_t max_tokens, int n_threads) {
   const auto activations =
       static_cast<uint64_t>(std::min(kTokenBlock, max_tokens) * (widest_input / 32)) *
-      (sizeof(ActBlockQ8) + sizeof(Int8PairCorr));
-  return static_cast<uint64_t>(n_threads) * kMaxKBlocks * sizeof(Int8PanelBlock) + activations;
+      (sizeof(ActBlockQ8) + sizeof(Int8PairCorr) + sizeof(float));
+  return static_cast<uint64_t>(n_threads) * kMaxKBlocks *
+             (sizeof(Int8PanelBlock) + kInt8PanelRows * sizeof(float)) +
+         activations;
 }
 
 void PackedMatMulInt8(const KernelTable& k, ThreadPool& pool, const TensorView& w, const float* x,
@@ -77,7 +151,8 @@ void PackedMatMulInt8(const KernelTable& k, ThreadPool& pool, const TensorView& 
   const int64_t token_block = EqualTokenBlock(n_tokens, kTokenBlock, kInt8PanelTokens);
   const Int8PanelGemmFn gemm = k.int8_panel_gemm;
   const int quant_offset = Int8PanelQuantOffset(w.dtype);
-  const auto pack = w.dtype == DType::kQ5_0 ? &PackInt8Panel<true> : &PackInt8Panel<false>;
+  const PackFn pack = PackerFor(w.dtype);
+  const bool k_quant = w.dtype == DType::kQ4_K || w.dtype == DType::kQ5_K;
   const int64_t blocks = n / 32;
   const int64_t k_chunks = (blocks + kMaxKBlocks - 1) / kMaxKBlocks;
   const int64_t chunk_blocks = (blocks + k_chunks - 1) / k_chunks;
@@ -85,12 +160,15 @@ void PackedMatMulInt8(const KernelTable& k, ThreadPool& pool, const TensorView& 
   // blocks per token, starting at c * chunk_blocks * nt.
   thread_local std::vector<ActBlockQ8> qx;
   thread_local std::vector<Int8PairCorr> corr;
+  thread_local std::vector<float> dsum;  // K-quants: d_x * sum of the block's quants
   qx.resize(static_cast<size_t>(std::min(token_block, n_tokens) * blocks));
   corr.resize(qx.size());
+  if (k_quant) dsum.resize(qx.size());
   // The workers see these through pointers: a thread_local named inside a lambda would be
   // the worker's own.
   ActBlockQ8* const xq_all = qx.data();
   Int8PairCorr* const corr_all = corr.data();
+  float* const dsum_all = dsum.data();
   for (int64_t t0 = 0; t0 < n_tokens; t0 += token_block) {
     const int64_t nt = std::min(token_block, n_tokens - t0);
     pool.ParallelFor(nt, 8, [&](int64_t a, int64_t b, int) {
@@ -99,22 +177,39 @@ void PackedMatMulInt8(const KernelTable& k, ThreadPool& pool, const TensorView& 
           const int64_t kcb = std::min(chunk_blocks, blocks - b0);
           const int64_t at = b0 * nt + t * kcb;
           QuantizeActivationsQ8(x + (t0 + t) * ldx + b0 * 32, xq_all + at, kcb * 32);
-          for (int64_t i = 0; i < kcb; ++i)
-            corr_all[at + i] = MakeInt8PairCorr(xq_all[at + i], quant_offset);
+          for (int64_t i = 0; i < kcb; ++i) {
+            const ActBlockQ8& xb = xq_all[at + i];
+            corr_all[at + i] = MakeInt8PairCorr(xb, quant_offset);
+            if (k_quant) {
+              int32_t sum = 0;
+              for (int8_t q : xb.qs) sum += q;
+              dsum_all[at + i] = xb.d * static_cast<float>(sum);
+            }
+          }
         }
       }
     });
     pool.ParallelFor(n_panels, grain, [&](int64_t p0, int64_t p1, int) {
       thread_local std::vector<Int8PanelBlock> panel;
+      thread_local std::vector<float> bias;
       panel.resize(static_cast<size_t>(chunk_blocks));
+      bias.resize(static_cast<size_t>(chunk_blocks * kInt8PanelRows));
       for (int64_t b0 = 0; b0 < blocks; b0 += chunk_blocks) {
         const int64_t kcb = std::min(chunk_blocks, blocks - b0);
         for (int64_t p = p0; p < p1; ++p) {
           const int64_t r0 = p * kInt8PanelRows;
           const int64_t rows = std::min<int64_t>(kInt8PanelRows, n_rows - r0);
-          pack(w, r0, rows, b0, kcb, panel.data());
-          gemm(panel.data(), kcb, xq_all + b0 * nt, corr_all + b0 * nt, kcb, nt, rows,
-               y + t0 * ldy + r0, ldy, /*accumulate=*/b0 > 0);
+          float* const y_panel = y + t0 * ldy + r0;
+          pack(w, r0, rows, b0, kcb, panel.data(), bias.data());
+          gemm(panel.data(), kcb, xq_all + b0 * nt, corr_all + b0 * nt, kcb, nt, rows, y_panel, ldy,
+               /*accumulate=*/b0 > 0);
+          if (!k_quant) continue;
+          // The bias panel (k-major, as PanelGemmFn wants) against the tokens' block sums.
+          for (int64_t t = 0; t < nt; t += kPanelTokens) {
+            k.panel_gemm(bias.data(), kcb, dsum_all + b0 * nt + t * kcb, kcb,
+                         std::min<int64_t>(kPanelTokens, nt - t), rows, y_panel + t * ldy, ldy,
+                         /*accumulate=*/true);
+          }
         }
       }
     });
