@@ -441,7 +441,8 @@ TEST_P(KernelVsScalar, PackedMatMulMatchesDequantizedProduct) {
       const DType dtype = static_cast<DType>(t);
       if (!HasQuantizer(dtype)) continue;
       if (!shape.all_types && dtype != DType::kBF16 && dtype != DType::kQ4_0 &&
-          dtype != DType::kQ5_0 && dtype != DType::kQ4_K && dtype != DType::kQ5_K) {
+          dtype != DType::kQ5_0 && dtype != DType::kQ5_1 && dtype != DType::kQ4_K &&
+          dtype != DType::kQ5_K) {
         continue;
       }
       const int64_t rows = shape.rows, tokens = shape.tokens;

@@ -57,9 +57,9 @@ using PanelGemmFn = void (*)(const float* panel, int64_t kc, const float* x, int
 using DequantizeRowFn = void (*)(const uint8_t* src, float* dst, int64_t n);
 using PanelTransposeFn = void (*)(const float* rows, int64_t ld, int64_t kc, float* panel);
 
-// Int8 prefill GEMM for Q4_0, Q5_0, Q4_K and Q5_K weights (int8 activations, as llama.cpp's):
-// kInt8PanelRows rows are repacked per 32-element block so one 256-bit register holds four
-// consecutive quants of each of eight rows (two registers per group of four quants); maddubs
+// Int8 prefill GEMM for Q4_0, Q5_0, Q4_1, Q5_1, Q4_K and Q5_K weights (int8 activations, as
+// llama.cpp's): kInt8PanelRows rows are repacked per 32-element block so one 256-bit register holds
+// four consecutive quants of each of eight rows (two registers per group of four quants); maddubs
 // against four broadcast activation bytes (AVX2; SDOT by lane on NEON) then yields eight rows'
 // partial sums side by side (no horizontal sums), four times the MACs per instruction of an f32
 // FMA. Quants stay unsigned (0..15 or 0..31); the offset ("- 8", "- 16") enters as the
@@ -72,13 +72,24 @@ struct alignas(32) Int8PanelBlock {
   float d[kInt8PanelRows];           // the rows' block scales
 };
 // The weight types the int8 panels hold (a K-quant sub-block of 32 is one panel block), and the
-// offset their unsigned quants carry in a panel: one that keeps the int16 sums within the bound
-// above (Q4_K's 0..15 need none; Q5_K's 0..31 take 16 as Q5_0's, given back through a bias).
+// offset their unsigned quants carry in a panel: Q4_0's and Q5_0's own (8, 16); none for the
+// 0..15 of Q4_1 and Q4_K; 16 for the 0..31 of Q5_1 and Q5_K, to keep the int16 bound above
+// (the types with a minimum get the offset back through a bias, matmul_packed_int8.cpp).
 inline bool Int8PanelTakes(DType t) {
-  return t == DType::kQ4_0 || t == DType::kQ5_0 || t == DType::kQ4_K || t == DType::kQ5_K;
+  switch (t) {
+    case DType::kQ4_0:
+    case DType::kQ5_0:
+    case DType::kQ4_1:
+    case DType::kQ5_1:
+    case DType::kQ4_K:
+    case DType::kQ5_K:
+      return true;
+    default:
+      return false;
+  }
 }
 inline int Int8PanelQuantOffset(DType t) {
-  return t == DType::kQ4_0 ? 8 : t == DType::kQ4_K ? 0 : 16;
+  return t == DType::kQ4_0 ? 8 : (t == DType::kQ4_K || t == DType::kQ4_1) ? 0 : 16;
 }
 // Per token and block: -offset times the sum of the activations that meet quant bytes j = 0, 1
 // (pair[0]) and j = 2, 3 (pair[1]) of each group, i.e. the two int16 lanes maddubs fills per row.

@@ -1,11 +1,11 @@
-// Int8 prefill for Q4_0, Q5_0, Q4_K and Q5_K weights: PackedMatMul's loop order
+// Int8 prefill for Q4_0, Q5_0, Q4_1, Q5_1, Q4_K and Q5_K weights: PackedMatMul's loop order
 // (matmul_packed.cpp) with int8 panels and activations. Per k block, each panel of
 // kInt8PanelRows rows is repacked once into Int8PanelBlocks (L1) and meets every token of the
 // block through the table's int8_panel_gemm; the token block's activations are quantized once
 // per call, k block by k block (L2). A K-quant sub-block of 32 is one panel block (scale
-// d * sc[j]); its minimum, and the offset its quants are stored with, come back through a bias
-// per row and sub-block that the f32 panel kernel multiplies with each token's activation block
-// sums (a product 32 times smaller than the int8 one).
+// d * sc[j]); its minimum (and Q4_1/Q5_1's), and the offset its quants are stored with, come
+// back through a bias per row and block that the f32 panel kernel multiplies with each token's
+// activation block sums (a product 32 times smaller than the int8 one).
 #include <algorithm>
 #include <cstddef>
 #include <cstring>
@@ -31,25 +31,37 @@ inline uint32_t FifthBitsOf4(uint32_t v) {
   return ((v & 1u) << 4) | ((v & 2u) << 11) | ((v & 4u) << 18) | ((v & 8u) << 25);
 }
 
-// Repacks blocks [b0, b0 + nb) of rows [r0, r0 + n_rows) of a Q4_0 or Q5_0 matrix (kFifthBit);
-// rows past n_rows are zero. These types need no bias.
-template <bool kFifthBit>
+// Repacks blocks [b0, b0 + nb) of rows [r0, r0 + n_rows) of a 32-element block type: Q4_0,
+// Q5_0 (kFifthBit), Q4_1, Q5_1 (kHasMin: an f16 minimum m after the scale); rows past n_rows are
+// zero. The types with a minimum get bias[b * kInt8PanelRows + r] = offset * d + m, so that
+// d (q - offset) + bias is the dequantized value; the others need no bias.
+template <bool kFifthBit, bool kHasMin>
 void PackBlock32Panel(const TensorView& w, int64_t r0, int64_t n_rows, int64_t b0, int64_t nb,
-                      Int8PanelBlock* out, float* /*bias*/) {
-  // Q4_0: f16 scale, 16 bytes of nibbles. Q5_0: f16 scale, 32 fifth bits, 16 bytes of nibbles.
-  constexpr int kBlockBytes = kFifthBit ? 22 : 18;
-  constexpr int kQuantsAt = kFifthBit ? 6 : 2;
+                      Int8PanelBlock* out, float* bias) {
+  // f16 scale, [f16 minimum], [32 fifth bits], 16 bytes of nibbles.
+  constexpr int kFifthBitsAt = kHasMin ? 4 : 2;
+  constexpr int kQuantsAt = kFifthBitsAt + (kFifthBit ? 4 : 0);
+  constexpr int kBlockBytes = kQuantsAt + 16;
+  const float offset = kFifthBit ? 16.f : kHasMin ? 0.f : 8.f;  // as Int8PanelQuantOffset
   for (int64_t b = 0; b < nb; ++b) {
     Int8PanelBlock& pb = out[b];
-    if (n_rows < kInt8PanelRows) std::memset(&pb, 0, sizeof pb);
+    float* row_bias = kHasMin ? bias + b * kInt8PanelRows : nullptr;
+    if (n_rows < kInt8PanelRows) {
+      std::memset(&pb, 0, sizeof pb);
+      if (kHasMin) std::fill(row_bias, row_bias + kInt8PanelRows, 0.f);
+    }
     for (int64_t r = 0; r < n_rows; ++r) {
       const uint8_t* blk = w.data + static_cast<uint64_t>(r0 + r) * w.row_bytes() +
                            static_cast<uint64_t>(b0 + b) * kBlockBytes;
       uint16_t h;
       std::memcpy(&h, blk, 2);
       pb.d[r] = F16ToF32(h);
+      if constexpr (kHasMin) {
+        std::memcpy(&h, blk + 2, 2);
+        row_bias[r] = offset * pb.d[r] + F16ToF32(h);
+      }
       uint32_t qh = 0;
-      if constexpr (kFifthBit) std::memcpy(&qh, blk + 2, 4);
+      if constexpr (kFifthBit) std::memcpy(&qh, blk + kFifthBitsAt, 4);
       // Byte i holds element i (low nibble) and element i + 16 (high nibble), so the low
       // nibbles of bytes 4g..4g+3 are group g's four quants and their high nibbles group g + 4's.
       for (int g = 0; g < 4; ++g) {
@@ -116,16 +128,26 @@ void PackK4Panel(const TensorView& w, int64_t r0, int64_t n_rows, int64_t b0, in
 using PackFn = void (*)(const TensorView& w, int64_t r0, int64_t n_rows, int64_t b0, int64_t nb,
                         Int8PanelBlock* out, float* bias);
 
-PackFn PackerFor(DType t) {
+// The packer for a type, and whether it writes a bias (the types with a minimum).
+struct Packer {
+  PackFn pack;
+  bool biased;
+};
+
+Packer PackerFor(DType t) {
   switch (t) {
     case DType::kQ4_0:
-      return &PackBlock32Panel<false>;
+      return {&PackBlock32Panel<false, false>, false};
     case DType::kQ5_0:
-      return &PackBlock32Panel<true>;
+      return {&PackBlock32Panel<true, false>, false};
+    case DType::kQ4_1:
+      return {&PackBlock32Panel<false, true>, true};
+    case DType::kQ5_1:
+      return {&PackBlock32Panel<true, true>, true};
     case DType::kQ4_K:
-      return &PackK4Panel<false>;
+      return {&PackK4Panel<false>, true};
     case DType::kQ5_K:
-      return &PackK4Panel<true>;
+      return {&PackK4Panel<true>, true};
     default:
       throw Error(ErrorKind::kInternal, "no int8 panel for this weight type");
   }
@@ -151,8 +173,7 @@ void PackedMatMulInt8(const KernelTable& k, ThreadPool& pool, const TensorView& 
   const int64_t token_block = EqualTokenBlock(n_tokens, kTokenBlock, kInt8PanelTokens);
   const Int8PanelGemmFn gemm = k.int8_panel_gemm;
   const int quant_offset = Int8PanelQuantOffset(w.dtype);
-  const PackFn pack = PackerFor(w.dtype);
-  const bool k_quant = w.dtype == DType::kQ4_K || w.dtype == DType::kQ5_K;
+  const auto [pack, biased] = PackerFor(w.dtype);
   const int64_t blocks = n / 32;
   const int64_t k_chunks = (blocks + kMaxKBlocks - 1) / kMaxKBlocks;
   const int64_t chunk_blocks = (blocks + k_chunks - 1) / k_chunks;
@@ -160,10 +181,10 @@ void PackedMatMulInt8(const KernelTable& k, ThreadPool& pool, const TensorView& 
   // blocks per token, starting at c * chunk_blocks * nt.
   thread_local std::vector<ActBlockQ8> qx;
   thread_local std::vector<Int8PairCorr> corr;
-  thread_local std::vector<float> dsum;  // K-quants: d_x * sum of the block's quants
+  thread_local std::vector<float> dsum;  // biased types: d_x * sum of the block's quants
   qx.resize(static_cast<size_t>(std::min(token_block, n_tokens) * blocks));
   corr.resize(qx.size());
-  if (k_quant) dsum.resize(qx.size());
+  if (biased) dsum.resize(qx.size());
   // The workers see these through pointers: a thread_local named inside a lambda would be
   // the worker's own.
   ActBlockQ8* const xq_all = qx.data();
@@ -180,7 +201,7 @@ void PackedMatMulInt8(const KernelTable& k, ThreadPool& pool, const TensorView& 
           for (int64_t i = 0; i < kcb; ++i) {
             const ActBlockQ8& xb = xq_all[at + i];
             corr_all[at + i] = MakeInt8PairCorr(xb, quant_offset);
-            if (k_quant) {
+            if (biased) {
               int32_t sum = 0;
               for (int8_t q : xb.qs) sum += q;
               dsum_all[at + i] = xb.d * static_cast<float>(sum);
@@ -203,7 +224,7 @@ void PackedMatMulInt8(const KernelTable& k, ThreadPool& pool, const TensorView& 
           pack(w, r0, rows, b0, kcb, panel.data(), bias.data());
           gemm(panel.data(), kcb, xq_all + b0 * nt, corr_all + b0 * nt, kcb, nt, rows, y_panel, ldy,
                /*accumulate=*/b0 > 0);
-          if (!k_quant) continue;
+          if (!biased) continue;
           // The bias panel (k-major, as PanelGemmFn wants) against the tokens' block sums.
           for (int64_t t = 0; t < nt; t += kPanelTokens) {
             k.panel_gemm(bias.data(), kcb, dsum_all + b0 * nt + t * kcb, kcb,
