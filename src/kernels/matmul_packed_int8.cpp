@@ -173,7 +173,9 @@ void PackedMatMulInt8(const KernelTable& k, ThreadPool& pool, const TensorView& 
   const int64_t token_block = EqualTokenBlock(n_tokens, kTokenBlock, kInt8PanelTokens);
   const Int8PanelGemmFn gemm = k.int8_panel_gemm;
   const int quant_offset = Int8PanelQuantOffset(w.dtype);
-  const auto [pack, biased] = PackerFor(w.dtype);
+  // Not a structured binding: clang 14 cannot capture those in the lambdas below.
+  const Packer packer = PackerFor(w.dtype);
+  const bool biased = packer.biased;
   const int64_t blocks = n / 32;
   const int64_t k_chunks = (blocks + kMaxKBlocks - 1) / kMaxKBlocks;
   const int64_t chunk_blocks = (blocks + k_chunks - 1) / k_chunks;
@@ -221,7 +223,7 @@ void PackedMatMulInt8(const KernelTable& k, ThreadPool& pool, const TensorView& 
           const int64_t r0 = p * kInt8PanelRows;
           const int64_t rows = std::min<int64_t>(kInt8PanelRows, n_rows - r0);
           float* const y_panel = y + t0 * ldy + r0;
-          pack(w, r0, rows, b0, kcb, panel.data(), bias.data());
+          packer.pack(w, r0, rows, b0, kcb, panel.data(), bias.data());
           gemm(panel.data(), kcb, xq_all + b0 * nt, corr_all + b0 * nt, kcb, nt, rows, y_panel, ldy,
                /*accumulate=*/b0 > 0);
           if (!biased) continue;
