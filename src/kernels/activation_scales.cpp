@@ -11,11 +11,7 @@ ActScales GatherActScales(const ActBlockQ8* x, int64_t n_blocks, bool with_sums)
   for (size_t j = 0; j < count; ++j) d[j] = x[j].d;
   if (!with_sums) return {d.data(), nullptr};
   d_sum.resize(count);
-  for (size_t j = 0; j < count; ++j) {
-    int32_t sum = 0;
-    for (int8_t q : x[j].qs) sum += q;
-    d_sum[j] = x[j].d * static_cast<float>(sum);
-  }
+  for (size_t j = 0; j < count; ++j) d_sum[j] = ScaledSum(x[j]);
   return {d.data(), d_sum.data()};
 }
 

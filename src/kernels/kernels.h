@@ -88,7 +88,7 @@ inline bool Int8PanelTakes(DType t) {
       return false;
   }
 }
-inline int Int8PanelQuantOffset(DType t) {
+constexpr int Int8PanelQuantOffset(DType t) {
   return t == DType::kQ4_0 ? 8 : (t == DType::kQ4_K || t == DType::kQ4_1) ? 0 : 16;
 }
 // Per token and block: -offset times the sum of the activations that meet quant bytes j = 0, 1

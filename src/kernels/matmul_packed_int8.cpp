@@ -14,6 +14,7 @@
 
 #include "core/quant/k_quants.h"
 #include "gemma/error.h"
+#include "kernels/activation_scales.h"
 #include "kernels/matmul_packed.h"
 
 namespace gemma {
@@ -32,17 +33,19 @@ inline uint32_t FifthBitsOf4(uint32_t v) {
 }
 
 // Repacks blocks [b0, b0 + nb) of rows [r0, r0 + n_rows) of a 32-element block type: Q4_0,
-// Q5_0 (kFifthBit), Q4_1, Q5_1 (kHasMin: an f16 minimum m after the scale); rows past n_rows are
-// zero. The types with a minimum get bias[b * kInt8PanelRows + r] = offset * d + m, so that
+// Q5_0 (a fifth bit per quant), Q4_1, Q5_1 (an f16 minimum m after the scale); rows past n_rows
+// are zero. The types with a minimum get bias[b * kInt8PanelRows + r] = offset * d + m, so that
 // d (q - offset) + bias is the dequantized value; the others need no bias.
-template <bool kFifthBit, bool kHasMin>
+template <DType kType>
 void PackBlock32Panel(const TensorView& w, int64_t r0, int64_t n_rows, int64_t b0, int64_t nb,
                       Int8PanelBlock* out, float* bias) {
+  constexpr bool kFifthBit = kType == DType::kQ5_0 || kType == DType::kQ5_1;
+  constexpr bool kHasMin = kType == DType::kQ4_1 || kType == DType::kQ5_1;
   // f16 scale, [f16 minimum], [32 fifth bits], 16 bytes of nibbles.
   constexpr int kFifthBitsAt = kHasMin ? 4 : 2;
   constexpr int kQuantsAt = kFifthBitsAt + (kFifthBit ? 4 : 0);
   constexpr int kBlockBytes = kQuantsAt + 16;
-  const float offset = kFifthBit ? 16.f : kHasMin ? 0.f : 8.f;  // as Int8PanelQuantOffset
+  constexpr float offset = Int8PanelQuantOffset(kType);
   for (int64_t b = 0; b < nb; ++b) {
     Int8PanelBlock& pb = out[b];
     float* row_bias = kHasMin ? bias + b * kInt8PanelRows : nullptr;
@@ -79,16 +82,16 @@ void PackBlock32Panel(const TensorView& w, int64_t r0, int64_t n_rows, int64_t b
   }
 }
 
-// The same for sub-blocks [b0, b0 + nb) of a Q4_K or Q5_K matrix (kFifthBit), sub-block j of
-// super-block s being block 8 s + j: scale d * sc[j], quants as stored (Q5_K's fifth bit, bit j
-// of qh[i], added as 16), and bias[b * kInt8PanelRows + r] = offset * d * sc[j] - dmin * m[j],
-// so that d sc (q - offset) + bias is the dequantized value.
-template <bool kFifthBit>
+// The same for sub-blocks [b0, b0 + nb) of a Q4_K or Q5_K matrix, sub-block j of super-block s
+// being block 8 s + j: scale d * sc[j], quants as stored (Q5_K's fifth bit, bit j of qh[i],
+// added as 16), and bias[b * kInt8PanelRows + r] = offset * d * sc[j] - dmin * m[j], so that
+// d sc (q - offset) + bias is the dequantized value.
+template <DType kType>
 void PackK4Panel(const TensorView& w, int64_t r0, int64_t n_rows, int64_t b0, int64_t nb,
                  Int8PanelBlock* out, float* bias) {
+  constexpr bool kFifthBit = kType == DType::kQ5_K;
   using Block = std::conditional_t<kFifthBit, QuantBlockQ5_K, QuantBlockQ4_K>;
-  const float offset =
-      static_cast<float>(Int8PanelQuantOffset(kFifthBit ? DType::kQ5_K : DType::kQ4_K));
+  constexpr float offset = Int8PanelQuantOffset(kType);
   for (int64_t b = 0; b < nb; ++b) {
     Int8PanelBlock& pb = out[b];
     float* row_bias = bias + b * kInt8PanelRows;
@@ -137,17 +140,17 @@ struct Packer {
 Packer PackerFor(DType t) {
   switch (t) {
     case DType::kQ4_0:
-      return {&PackBlock32Panel<false, false>, false};
+      return {&PackBlock32Panel<DType::kQ4_0>, false};
     case DType::kQ5_0:
-      return {&PackBlock32Panel<true, false>, false};
+      return {&PackBlock32Panel<DType::kQ5_0>, false};
     case DType::kQ4_1:
-      return {&PackBlock32Panel<false, true>, true};
+      return {&PackBlock32Panel<DType::kQ4_1>, true};
     case DType::kQ5_1:
-      return {&PackBlock32Panel<true, true>, true};
+      return {&PackBlock32Panel<DType::kQ5_1>, true};
     case DType::kQ4_K:
-      return {&PackK4Panel<false>, true};
+      return {&PackK4Panel<DType::kQ4_K>, true};
     case DType::kQ5_K:
-      return {&PackK4Panel<true>, true};
+      return {&PackK4Panel<DType::kQ5_K>, true};
     default:
       throw Error(ErrorKind::kInternal, "no int8 panel for this weight type");
   }
@@ -203,11 +206,7 @@ void PackedMatMulInt8(const KernelTable& k, ThreadPool& pool, const TensorView& 
           for (int64_t i = 0; i < kcb; ++i) {
             const ActBlockQ8& xb = xq_all[at + i];
             corr_all[at + i] = MakeInt8PairCorr(xb, quant_offset);
-            if (biased) {
-              int32_t sum = 0;
-              for (int8_t q : xb.qs) sum += q;
-              dsum_all[at + i] = xb.d * static_cast<float>(sum);
-            }
+            if (biased) dsum_all[at + i] = ScaledSum(xb);
           }
         }
       }

@@ -114,7 +114,7 @@ struct BlockQ4_0 {
   static constexpr int kQuantsAt = 2;
   // Low nibbles are elements 0-15, high nibbles 16-31; values q - 8 in [-8, 7].
   static __m256i Quants(const uint8_t* b) {
-    return _mm256_sub_epi8(Nibbles32(b + 2), _mm256_set1_epi8(8));
+    return _mm256_sub_epi8(Nibbles32(b + kQuantsAt), _mm256_set1_epi8(8));
   }
 };
 
@@ -138,7 +138,7 @@ struct BlockQ5_0 {
   static constexpr int kBytes = 22;
   static constexpr int kQuantsAt = 6;
   static __m256i Quants(const uint8_t* b) {
-    return _mm256_sub_epi8(_mm256_or_si256(Nibbles32(b + 6), FifthBits(b + 2)),
+    return _mm256_sub_epi8(_mm256_or_si256(Nibbles32(b + kQuantsAt), FifthBits(b + 2)),
                            _mm256_set1_epi8(16));
   }
 };

@@ -65,7 +65,9 @@ void DotRowsK4(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const void*
                         _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(sm, 8))));
       acc_min = _mm256_fmadd_ps(mins, _mm256_loadu_ps(xs.d_sum + 8 * b), acc_min);
       __m256i qh = _mm256_setzero_si256();
-      if constexpr (kFifthBit) qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 16));
+      if constexpr (kFifthBit) {
+        qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + offsetof(Block, qh)));
+      }
       __m256i p[8];
       const uint8_t* qs = blk + offsetof(Block, qs);
       // 64 elements per chunk c: sub-block 2c in the low nibbles, 2c + 1 in the high ones.
