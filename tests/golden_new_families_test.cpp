@@ -141,13 +141,30 @@ TEST_P(GoldenNewFamilies, LogitsAndGreedyMatchReference) {
   // size too. (Not for the int8-activation kernels, which carry llama.cpp's kind of noise
   // themselves.)
   const double case_bound = tol.at(key).at(p.source + "_mean_abs").get<double>();
-  const double bound = int8_activations ? case_bound : std::min(0.15, case_bound);
+  EXPECT_GT(CheckConfidentArgmax(logits, ref, c.vocab, 1.0f), 0);
+  if (int8_activations) {
+    // Our 8-bit activations and llama.cpp's are two independent roundings of the same size, so
+    // the distance between the two engines holds both: up to sqrt(2) times the case's bound (the
+    // shift one rounding causes), 1.5x here (gemma3n-like Q8_0, with its sparsity threshold:
+    // 0.042 against 0.038). And each engine is held to the F32 reference: ours no further from
+    // it than 1.25x stock llama.cpp on the same file (which also rounds weights and activations,
+    // and adds its fp16 GELU table).
+    const Diff ours = Compare(logits, c.logits), theirs = Compare(ref, c.logits);
+    std::printf(
+        "[golden] %-24s %-5s %-9s mean_abs %.3g vs logits.f32 (llama.cpp %.3g), %.3g vs "
+        "llamacpp-%s.f32\n",
+        c.name.c_str(), p.source.c_str(), p.isa.c_str(), ours.mean_abs, theirs.mean_abs,
+        d.mean_abs, p.source.c_str());
+    EXPECT_LE(d.mean_abs, 1.5 * case_bound);
+    EXPECT_LE(ours.mean_abs, 1.25 * theirs.mean_abs);
+    return;
+  }
+  const double bound = std::min(0.15, case_bound);
   std::printf(
       "[golden] %-24s %-5s %-9s max_abs %.3g mean_abs %.3g (vs llamacpp-%s.f32, bound %.3g)\n",
       c.name.c_str(), p.source.c_str(), p.isa.c_str(), d.max_abs, d.mean_abs, p.source.c_str(),
       bound);
   EXPECT_LE(d.mean_abs, bound);
-  EXPECT_GT(CheckConfidentArgmax(logits, ref, c.vocab, 1.0f), 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, GoldenNewFamilies, ::testing::ValuesIn(Params()),

@@ -364,12 +364,16 @@ TEST_P(KernelVsScalar, PanelGemmMatchesScalarOnOddShapes) {
     std::vector<float> panel(static_cast<size_t>(kc * kPanelRows));
     for (float& v : panel) v = nd(rng);
     const int64_t ldx = kc + 3, ldy = 19;
-    std::vector<float> x(static_cast<size_t>(kPanelTokens * ldx + 1));
+    // Every count up to two AVX-512 groups and one more, then a few longer runs.
+    const std::vector<int64_t> token_counts = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11,
+                                               12, 13, 14, 17, 18, 23, 24, 25, 29, 36, 41};
+    constexpr int64_t kMaxTokens = 41;
+    std::vector<float> x(static_cast<size_t>(kMaxTokens * ldx + 1));
     for (float& v : x) v = nd(rng);
-    for (int64_t tokens = 1; tokens <= kPanelTokens; ++tokens) {
+    for (int64_t tokens : token_counts) {
       for (int64_t rows : {1, 5, 15, 16}) {
         for (bool accumulate : {false, true}) {
-          std::vector<float> y(static_cast<size_t>(kPanelTokens * ldy), 0.5f), y_ref = y;
+          std::vector<float> y(static_cast<size_t>(kMaxTokens * ldy), 0.5f), y_ref = y;
           PanelGemmScalar(panel.data(), kc, x.data() + 1, ldx, tokens, rows, y_ref.data(), ldy,
                           accumulate);
           gemm(panel.data(), kc, x.data() + 1, ldx, tokens, rows, y.data(), ldy, accumulate);
@@ -442,7 +446,7 @@ TEST_P(KernelVsScalar, PackedMatMulMatchesDequantizedProduct) {
       if (!HasQuantizer(dtype)) continue;
       if (!shape.all_types && dtype != DType::kBF16 && dtype != DType::kQ4_0 &&
           dtype != DType::kQ5_0 && dtype != DType::kQ5_1 && dtype != DType::kQ4_K &&
-          dtype != DType::kQ5_K) {
+          dtype != DType::kQ5_K && dtype != DType::kQ8_0) {
         continue;
       }
       const int64_t rows = shape.rows, tokens = shape.tokens;
@@ -463,7 +467,7 @@ TEST_P(KernelVsScalar, PackedMatMulMatchesDequantizedProduct) {
       std::vector<float> y(static_cast<size_t>(tokens * rows));
       ThreadPool pool(3);
       MatMul(KernelsFor(GetParam()), pool, w, x.data(), tokens, n, y.data(), rows);
-      if (Int8PanelTakes(dtype) && KernelsFor(GetParam()).int8_panel_gemm != nullptr) {
+      if (Int8PanelTakes(KernelsFor(GetParam()), dtype)) {
         // Int8 prefill: the same integer math as the scalar int8 dot on the same activations.
         std::vector<ActBlockQ8> xq(static_cast<size_t>(n / 32));
         std::vector<float> want(static_cast<size_t>(rows));
@@ -491,18 +495,21 @@ TEST_P(KernelVsScalar, PackedMatMulMatchesDequantizedProduct) {
     }
 }
 
-// The int8 prefill panel kernel against the scalar one, for Q4_0's quants (0..15, offset 8) and
-// Q5_0's (0..31, offset 16): every row count of a panel, token counts up to two tiles and one
-// more, partial k ranges, overwrite and accumulate, outputs with a stride; and extreme blocks
-// (quants 0 or the largest, activations +-127, with long runs of one sign) where the AVX2
-// kernel's wrapping int16 sums are at the edge of their range.
+// The int8 prefill panel kernel against the scalar one, for Q4_0's quants (0..15, offset 8),
+// Q5_0's (0..31, offset 16) and, on tables that take it, Q8_0's (0..255, no offset): every row
+// count of a panel, token counts up to two tiles and one more, partial k ranges, overwrite and
+// accumulate, outputs with a stride; and extreme blocks (quants 0 or the largest, activations
+// +-127, with long runs of one sign) where the AVX2 kernel's wrapping int16 sums are at the edge of
+// their range.
 void CheckInt8PanelGemm(const KernelTable& simd) {
   std::mt19937 rng(29);
   std::uniform_int_distribution<int> act(-127, 127), coin(0, 1);
   std::normal_distribution<float> nd;
-  for (const DType type : {DType::kQ4_0, DType::kQ5_0})
+  for (const DType type : {DType::kQ4_0, DType::kQ5_0, DType::kQ8_0})
     for (bool extremes : {false, true}) {
-      const int offset = Int8PanelQuantOffset(type), max_quant = 2 * offset - 1;
+      if (type == DType::kQ8_0 && !Int8PanelTakes(simd, type)) continue;
+      const int offset = Int8PanelQuantOffset(type);
+      const int max_quant = type == DType::kQ8_0 ? 255 : 2 * offset - 1;
       std::uniform_int_distribution<int> quant(0, max_quant);
       // Extreme blocks: each row is all 0 or all max_quant and each activation block all +127 or
       // all -127, so some row/token pairs sum 16 products of -offset * 127 in one int16 lane.

@@ -82,8 +82,7 @@ std::vector<int> PromptTokens(const std::string& err) {
 }
 
 bool UsesInt8Activations(const KernelTable& k, DType t) {
-  return k.activation[static_cast<size_t>(t)] == ActivationType::kQ8 ||
-         (Int8PanelTakes(t) && k.int8_panel_gemm != nullptr);
+  return k.activation[static_cast<size_t>(t)] == ActivationType::kQ8 || Int8PanelTakes(k, t);
 }
 
 std::string ExactIsa() {

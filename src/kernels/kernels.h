@@ -42,9 +42,11 @@ using GemmTileFn = void (*)(const uint8_t* w, uint64_t row_bytes, int64_t n_rows
 
 // Prefill GEMM on f32 panels: weights are dequantized (once per batch) into panels of
 // kPanelRows rows stored k-major (panel[k * kPanelRows + r]), then
-// y[t * ldy + r] (+)= sum_{k < kc} panel[k][r] * x[t * ldx + k] for t < n_tokens <= kPanelTokens
-// and r < n_rows <= kPanelRows. `accumulate` adds to y instead of overwriting it (the k range is
-// cut into cache-sized blocks). Every ISA's version sums each output over k in order.
+// y[t * ldy + r] (+)= sum_{k < kc} panel[k][r] * x[t * ldx + k] for t < n_tokens and
+// r < n_rows <= kPanelRows. `accumulate` adds to y instead of overwriting it (the k range is
+// cut into cache-sized blocks). Every ISA's version sums each output over k in order, taking
+// as many tokens at a time as its registers hold: kPanelTokens on AVX2 and NEON (callers cut
+// token blocks in multiples of it), twice that on AVX-512.
 constexpr int kPanelRows = 16;
 constexpr int kPanelTokens = 6;
 using PanelGemmFn = void (*)(const float* panel, int64_t kc, const float* x, int64_t ldx,
@@ -57,13 +59,14 @@ using PanelGemmFn = void (*)(const float* panel, int64_t kc, const float* x, int
 using DequantizeRowFn = void (*)(const uint8_t* src, float* dst, int64_t n);
 using PanelTransposeFn = void (*)(const float* rows, int64_t ld, int64_t kc, float* panel);
 
-// Int8 prefill GEMM for Q4_0, Q5_0, Q4_1, Q5_1, Q4_K and Q5_K weights (int8 activations, as
-// llama.cpp's): kInt8PanelRows rows are repacked per 32-element block so one 256-bit register holds
-// four consecutive quants of each of eight rows (two registers per group of four quants); maddubs
-// against four broadcast activation bytes (AVX2; SDOT by lane on NEON) then yields eight rows'
-// partial sums side by side (no horizontal sums), four times the MACs per instruction of an f32
-// FMA. Quants stay unsigned (0..15 or 0..31); the offset ("- 8", "- 16") enters as the
-// starting value of the int16 sums (Int8PairCorr), so the block's result is exact in int16
+// Int8 prefill GEMM for Q4_0, Q5_0, Q4_1, Q5_1, Q4_K and Q5_K weights, and Q8_0 on the VNNI
+// tables (int8 activations, as llama.cpp's): kInt8PanelRows rows are repacked per 32-element block
+// so one 256-bit register holds four consecutive quants of each of eight rows (two registers per
+// group of four quants); maddubs against four broadcast activation bytes (AVX2; SDOT by lane on
+// NEON) then yields eight rows' partial sums side by side (no horizontal sums), four times the MACs
+// per instruction of an f32 FMA. Quants stay unsigned (0..15 or 0..31); the offset ("- 8", "- 16")
+// enters as the starting value of the int16 sums (Int8PairCorr), so the block's result is exact in
+// int16
 // (|sum of 16 products (q - 16) * x| <= 16 * 16 * 127 = 32,512) even though the partial sums
 // wrap.
 constexpr int kInt8PanelRows = 16;
@@ -71,25 +74,15 @@ struct alignas(32) Int8PanelBlock {
   uint8_t q[8][4 * kInt8PanelRows];  // q[g][4 * r + j] = quant of row r, element 4 * g + j
   float d[kInt8PanelRows];           // the rows' block scales
 };
-// The weight types the int8 panels hold (a K-quant sub-block of 32 is one panel block), and the
-// offset their unsigned quants carry in a panel: Q4_0's and Q5_0's own (8, 16); none for the
-// 0..15 of Q4_1 and Q4_K; 16 for the 0..31 of Q5_1 and Q5_K, to keep the int16 bound above
-// (the types with a minimum get the offset back through a bias, matmul_packed_int8.cpp).
-inline bool Int8PanelTakes(DType t) {
-  switch (t) {
-    case DType::kQ4_0:
-    case DType::kQ5_0:
-    case DType::kQ4_1:
-    case DType::kQ5_1:
-    case DType::kQ4_K:
-    case DType::kQ5_K:
-      return true;
-    default:
-      return false;
-  }
-}
+// The offset the unsigned quants of a weight type carry in an int8 panel (a K-quant sub-block of
+// 32 is one panel block): Q4_0's and Q5_0's own (8, 16); none for the 0..15 of Q4_1 and Q4_K;
+// 16 for the 0..31 of Q5_1 and Q5_K, to keep the int16 bound above; none for Q8_0, stored as
+// q + 128 in 0..255, which only tiles summing in int32 (VNNI) multiply exactly. The types with a
+// minimum, and Q8_0's "- 128", come back through a bias (matmul_packed_int8.cpp).
 constexpr int Int8PanelQuantOffset(DType t) {
-  return t == DType::kQ4_0 ? 8 : (t == DType::kQ4_K || t == DType::kQ4_1) ? 0 : 16;
+  return t == DType::kQ4_0                                               ? 8
+         : (t == DType::kQ4_K || t == DType::kQ4_1 || t == DType::kQ8_0) ? 0
+                                                                         : 16;
 }
 // Per token and block: -offset times the sum of the activations that meet quant bytes j = 0, 1
 // (pair[0]) and j = 2, 3 (pair[1]) of each group, i.e. the two int16 lanes maddubs fills per row.
@@ -158,6 +151,7 @@ struct KernelTable {
   std::array<DequantizeRowFn, static_cast<size_t>(DType::kCount)> dequantize_row{};  // all set
   PanelTransposeFn panel_transpose = nullptr;  // every table has one (scalar at least)
   Int8PanelGemmFn int8_panel_gemm = nullptr;   // int8 prefill (Int8PanelTakes); null: f32 panels
+  bool int8_panel_full_bytes = false;  // its tile sums quants 0..255 exactly: Q8_0 takes it too
   // Indexed by the KV cache's dtype; F32, F16, BF16 and Q8_0 are filled in every table.
   std::array<KvScoresFn, static_cast<size_t>(DType::kCount)> kv_scores{};
   std::array<KvAccumulateFn, static_cast<size_t>(DType::kCount)> kv_accumulate{};
@@ -166,6 +160,24 @@ struct KernelTable {
   SoftCapFn soft_cap = nullptr;
   SoftmaxFn softmax = nullptr;
 };
+
+// Whether prefill of weight type t runs on the table's int8 panels.
+inline bool Int8PanelTakes(const KernelTable& k, DType t) {
+  if (k.int8_panel_gemm == nullptr) return false;
+  switch (t) {
+    case DType::kQ4_0:
+    case DType::kQ5_0:
+    case DType::kQ4_1:
+    case DType::kQ5_1:
+    case DType::kQ4_K:
+    case DType::kQ5_K:
+      return true;
+    case DType::kQ8_0:
+      return k.int8_panel_full_bytes;
+    default:
+      return false;
+  }
+}
 
 // Scalar reference for a weight type paired with int8 activations, or null when there is none:
 // the oracle for SIMD slots whose activation is kQ8 (the same integer math, plain loops).

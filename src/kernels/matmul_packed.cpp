@@ -93,10 +93,8 @@ void PackedMatMul(const KernelTable& k, ThreadPool& pool, const TensorView& w, c
           const int64_t r0 = p * kPanelRows;
           const int64_t rows = std::min<int64_t>(kPanelRows, n_rows - r0);
           PackPanelSlice(k, w, r0, rows, k0, kc, s);
-          for (int64_t t = 0; t < nt; t += kPanelTokens) {
-            gemm(s.panel.data(), kc, xk + t * kc, kc, std::min<int64_t>(kPanelTokens, nt - t), rows,
-                 y + (t0 + t) * ldy + r0, ldy, /*accumulate=*/k0 > 0);
-          }
+          gemm(s.panel.data(), kc, xk, kc, nt, rows, y + t0 * ldy + r0, ldy,
+               /*accumulate=*/k0 > 0);
         }
       }
     });

@@ -29,8 +29,8 @@ uint64_t PackedMatMulScratchBytes(int64_t widest_input, int64_t max_tokens, int 
 void PackedMatMul(const KernelTable& k, ThreadPool& pool, const TensorView& w, const float* x,
                   int64_t n_tokens, int64_t ldx, float* y, int64_t ldy);
 
-// Weights of the types Int8PanelTakes, with the table's int8 panel kernel (k.int8_panel_gemm must
-// be set): activations quantized to int8 per 32 (matmul_packed_int8.cpp). Same contract as MatMul.
+// Weights of a type Int8PanelTakes(k, type), on the table's int8 panel kernel: activations
+// quantized to int8 per 32 (matmul_packed_int8.cpp). Same contract as MatMul.
 void PackedMatMulInt8(const KernelTable& k, ThreadPool& pool, const TensorView& w, const float* x,
                       int64_t n_tokens, int64_t ldx, float* y, int64_t ldy);
 // Its thread-local buffers, as PackedMatMulScratchBytes.

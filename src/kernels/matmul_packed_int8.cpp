@@ -1,11 +1,11 @@
-// Int8 prefill for Q4_0, Q5_0, Q4_1, Q5_1, Q4_K and Q5_K weights: PackedMatMul's loop order
-// (matmul_packed.cpp) with int8 panels and activations. Per k block, each panel of
-// kInt8PanelRows rows is repacked once into Int8PanelBlocks (L1) and meets every token of the
-// block through the table's int8_panel_gemm; the token block's activations are quantized once
+// Int8 prefill for Q4_0, Q5_0, Q4_1, Q5_1, Q4_K, Q5_K and (VNNI tables) Q8_0 weights:
+// PackedMatMul's loop order (matmul_packed.cpp) with int8 panels and activations. Per k block, each
+// panel of kInt8PanelRows rows is repacked once into Int8PanelBlocks (L1) and meets every token of
+// the block through the table's int8_panel_gemm; the token block's activations are quantized once
 // per call, k block by k block (L2). A K-quant sub-block of 32 is one panel block (scale
 // d * sc[j]); its minimum (and Q4_1/Q5_1's), and the offset its quants are stored with, come
 // back through a bias per row and block that the f32 panel kernel multiplies with each token's
-// activation block sums (a product 32 times smaller than the int8 one).
+// activation block sums (a product 32 times smaller than the int8 one); so does Q8_0's "- 128".
 #include <algorithm>
 #include <cstddef>
 #include <cstring>
@@ -128,6 +128,35 @@ void PackK4Panel(const TensorView& w, int64_t r0, int64_t n_rows, int64_t b0, in
   }
 }
 
+// The same for Q8_0 (an f16 scale, 32 signed quants): quants as q + 128 (0..255, for tiles that
+// sum in int32) and bias[b * kInt8PanelRows + r] = -128 * d, so d (q + 128) + bias = d q.
+void PackQ8_0Panel(const TensorView& w, int64_t r0, int64_t n_rows, int64_t b0, int64_t nb,
+                   Int8PanelBlock* out, float* bias) {
+  constexpr int kBlockBytes = 2 + 32;
+  for (int64_t b = 0; b < nb; ++b) {
+    Int8PanelBlock& pb = out[b];
+    float* row_bias = bias + b * kInt8PanelRows;
+    if (n_rows < kInt8PanelRows) {
+      std::memset(&pb, 0, sizeof pb);
+      std::fill(row_bias, row_bias + kInt8PanelRows, 0.f);
+    }
+    for (int64_t r = 0; r < n_rows; ++r) {
+      const uint8_t* blk = w.data + static_cast<uint64_t>(r0 + r) * w.row_bytes() +
+                           static_cast<uint64_t>(b0 + b) * kBlockBytes;
+      uint16_t d;
+      std::memcpy(&d, blk, 2);
+      pb.d[r] = F16ToF32(d);
+      row_bias[r] = -128.f * pb.d[r];
+      for (int g = 0; g < 8; ++g) {
+        uint32_t four;
+        std::memcpy(&four, blk + 2 + 4 * g, 4);
+        four ^= 0x80808080u;  // two's complement q to q + 128
+        std::memcpy(&pb.q[g][4 * r], &four, 4);
+      }
+    }
+  }
+}
+
 using PackFn = void (*)(const TensorView& w, int64_t r0, int64_t n_rows, int64_t b0, int64_t nb,
                         Int8PanelBlock* out, float* bias);
 
@@ -151,6 +180,8 @@ Packer PackerFor(DType t) {
       return {&PackK4Panel<DType::kQ4_K>, true};
     case DType::kQ5_K:
       return {&PackK4Panel<DType::kQ5_K>, true};
+    case DType::kQ8_0:
+      return {&PackQ8_0Panel, true};
     default:
       throw Error(ErrorKind::kInternal, "no int8 panel for this weight type");
   }
@@ -227,11 +258,8 @@ void PackedMatMulInt8(const KernelTable& k, ThreadPool& pool, const TensorView& 
                /*accumulate=*/b0 > 0);
           if (!biased) continue;
           // The bias panel (k-major, as PanelGemmFn wants) against the tokens' block sums.
-          for (int64_t t = 0; t < nt; t += kPanelTokens) {
-            k.panel_gemm(bias.data(), kcb, dsum_all + b0 * nt + t * kcb, kcb,
-                         std::min<int64_t>(kPanelTokens, nt - t), rows, y_panel + t * ldy, ldy,
-                         /*accumulate=*/true);
-          }
+          k.panel_gemm(bias.data(), kcb, dsum_all + b0 * nt, kcb, nt, rows, y_panel, ldy,
+                       /*accumulate=*/true);
         }
       }
     });

@@ -98,7 +98,7 @@ void MatMul(const KernelTable& k, ThreadPool& pool, const TensorView& w, const f
     const MatMulTarget target{&w, y, ldy};
     return DecodeMatMul(k, pool, {&target, 1}, x);
   }
-  if (n_tokens >= kPackedMinTokens && Int8PanelTakes(w.dtype) && k.int8_panel_gemm != nullptr) {
+  if (n_tokens >= kPackedMinTokens && Int8PanelTakes(k, w.dtype)) {
     return PackedMatMulInt8(k, pool, w, x, n_tokens, ldx, y, ldy);
   }
   if (n_tokens >= kPackedMinTokens && k.panel_gemm != nullptr) {

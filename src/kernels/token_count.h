@@ -16,4 +16,14 @@ inline void WithTokenCount(int64_t n, Body&& body) {
   if (n == kMax) body.template operator()<kMax>();
 }
 
+// Cuts n tokens into groups of kTokens (the last one smaller) and calls
+// body.template operator()<NT>(t0) for each, NT being the group's size, t0 its first token.
+template <int kTokens, typename Body>
+inline void ForTokenGroups(int64_t n_tokens, Body&& body) {
+  for (int64_t t0 = 0; t0 < n_tokens; t0 += kTokens) {
+    const int64_t n = n_tokens - t0 < kTokens ? n_tokens - t0 : kTokens;
+    WithTokenCount<kTokens>(n, [&]<int NT>() { body.template operator()<NT>(t0); });
+  }
+}
+
 }  // namespace gemma

@@ -104,8 +104,9 @@ void PanelMicro(const float* panel, int64_t kc, const float* x, int64_t ldx, int
 void PanelGemmNeon(const float* panel, int64_t kc, const float* x, int64_t ldx, int64_t n_tokens,
                    int64_t n_rows, float* y, int64_t ldy, bool accumulate) {
   static_assert(kPanelRows == 16 && kPanelTokens == 6, "the micro-kernel is written for 16 x 6");
-  WithTokenCount<kPanelTokens>(
-      n_tokens, [&]<int NT>() { PanelMicro<NT>(panel, kc, x, ldx, n_rows, y, ldy, accumulate); });
+  ForTokenGroups<kPanelTokens>(n_tokens, [&]<int NT>(int64_t t0) {
+    PanelMicro<NT>(panel, kc, x + t0 * ldx, ldx, n_rows, y + t0 * ldy, ldy, accumulate);
+  });
 }
 
 // Attention over cached rows (KvScoresFn / KvAccumulateFn).

@@ -66,8 +66,9 @@ void Micro(const float* panel, int64_t kc, const float* x, int64_t ldx, int64_t 
 
 void PanelGemmAvx2(const float* panel, int64_t kc, const float* x, int64_t ldx, int64_t n_tokens,
                    int64_t n_rows, float* y, int64_t ldy, bool accumulate) {
-  WithTokenCount<kPanelTokens>(
-      n_tokens, [&]<int NT>() { Micro<NT>(panel, kc, x, ldx, n_rows, y, ldy, accumulate); });
+  ForTokenGroups<kPanelTokens>(n_tokens, [&]<int NT>(int64_t t0) {
+    Micro<NT>(panel, kc, x + t0 * ldx, ldx, n_rows, y + t0 * ldy, ldy, accumulate);
+  });
 }
 
 }  // namespace

@@ -132,6 +132,7 @@ void FillAvxVnniKernels(KernelTable* table) {
   table->isa = Isa::kAvxVnni;
   table->dot_rows[static_cast<size_t>(DType::kQ8_0)] = &DotRows<UnsignedQ8_0>;
   table->dot_rows[static_cast<size_t>(DType::kQ4_0)] = &DotRows<UnsignedQ4_0>;
+  table->int8_panel_full_bytes = true;  // int32 sums
   table->int8_panel_gemm = &Int8PanelOverTokens<Int8TileAvxVnni>;
 }
 

@@ -181,6 +181,7 @@ struct Int8TileVnni {
 void FillAvx512VnniKernels(KernelTable* table) {
   table->dot_rows[static_cast<size_t>(DType::kQ8_0)] = &DotRows<PairLayout::kQ8, kQ8Bytes>;
   table->dot_rows[static_cast<size_t>(DType::kQ4_0)] = &DotRows<PairLayout::kQ4, kQ4Bytes>;
+  table->int8_panel_full_bytes = true;  // int32 sums
   table->int8_panel_gemm = &Int8PanelOverTokens<Int8TileVnni>;
 }
 
