@@ -103,6 +103,47 @@ TEST_P(KernelVsScalar, DotRowsMatchesScalarOnOddSizesAndMisalignment) {
 // Quantized weight types: each ISA slot against the scalar oracle of the same math (the integer
 // reference when the slot takes int8 activations), and against exact f32 math on the
 // dequantized weights within the error of 8-bit activations.
+// The table's activation quantizer is QuantizeActivationsQ8 bit for bit (scales and quants) on
+// random blocks, blocks of exact .5 ties (round half to even), an all-zero block and blocks at
+// the int8 ends, from unaligned sources; its pair sums are the sums of the quants it wrote.
+TEST_P(KernelVsScalar, ActivationQuantizerMatchesScalarBitForBit) {
+  const KernelTable& simd = KernelsFor(GetParam());
+  ASSERT_NE(simd.quantize_activations, nullptr);
+  std::mt19937 rng(31);
+  std::normal_distribution<float> nd;
+  for (int64_t n : {32, 96, 1152 + 32}) {
+    const int64_t blocks = n / 32;
+    std::vector<float> x(static_cast<size_t>(n + 1));
+    for (float& v : x) v = nd(rng) * 3.f;
+    float* xs = x.data() + 1;
+    for (int i = 0; i < 32; ++i) {
+      xs[i] = (i - 16) * 0.5f;  // max 7.5 -> d = 7.5 / 127: x / d hits ties for some i
+      if (blocks > 1) xs[32 + i] = 0.f;
+      if (blocks > 2) xs[64 + i] = i % 2 ? 1e30f : -1e30f;
+    }
+    std::vector<ActBlockQ8> want(static_cast<size_t>(blocks)), got(want.size());
+    std::vector<int32_t> sums(static_cast<size_t>(2 * blocks), -1);
+    QuantizeActivationsQ8(xs, want.data(), n);
+    simd.quantize_activations(xs, got.data(), n, sums.data());
+    for (int64_t b = 0; b < blocks; ++b) {
+      const ActBlockQ8& w = want[static_cast<size_t>(b)];
+      const ActBlockQ8& g = got[static_cast<size_t>(b)];
+      ASSERT_EQ(std::memcmp(&w.d, &g.d, sizeof w.d), 0) << "n " << n << " block " << b;
+      int32_t pair[2] = {0, 0};
+      for (int i = 0; i < 32; ++i) {
+        ASSERT_EQ(g.qs[i], w.qs[i]) << "n " << n << " block " << b << " element " << i;
+        pair[(i % 4) / 2] += w.qs[i];
+      }
+      EXPECT_EQ(sums[static_cast<size_t>(2 * b)], pair[0]) << "block " << b;
+      EXPECT_EQ(sums[static_cast<size_t>(2 * b + 1)], pair[1]) << "block " << b;
+    }
+    // Without the sums.
+    std::vector<ActBlockQ8> again(want.size());
+    simd.quantize_activations(xs, again.data(), n, nullptr);
+    EXPECT_EQ(std::memcmp(again.data(), got.data(), got.size() * sizeof(ActBlockQ8)), 0);
+  }
+}
+
 TEST_P(KernelVsScalar, QuantizedDotsMatchTheirReference) {
   const KernelTable& fast = KernelsFor(GetParam());
   std::mt19937 rng(5);

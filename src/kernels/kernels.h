@@ -28,6 +28,13 @@ static_assert(sizeof(ActBlockQ8) == 36, "ActBlockQ8 is 36 bytes");
 // Quantizes n (a multiple of 32) activations: d = max|x| / 127, qs = round(x / d).
 void QuantizeActivationsQ8(const float* x, ActBlockQ8* y, int64_t n);
 
+// The table's quantizer: QuantizeActivationsQ8 bit for bit and, when pair_sums is not null, per
+// block b the sums of its quants at elements 4g, 4g + 1 (pair_sums[2 b]) and 4g + 2, 4g + 3
+// (pair_sums[2 b + 1]) over its eight groups g: the int8 panels' corrections and bias terms.
+using QuantizeActivationsFn = void (*)(const float* x, ActBlockQ8* y, int64_t n,
+                                       int32_t* pair_sums);
+void QuantizeActivationsScalar(const float* x, ActBlockQ8* y, int64_t n, int32_t* pair_sums);
+
 // y[r] = sum_i W[r][i] * x[i] for r in [0, n_rows). Row r starts at w + r * row_bytes and holds
 // n elements of the table slot's dtype (n is a multiple of its block size); x is n activations
 // in the slot's ActivationType (float* or ActBlockQ8*).
@@ -90,6 +97,11 @@ struct Int8PairCorr {
   int16_t pair[2];
 };
 Int8PairCorr MakeInt8PairCorr(const ActBlockQ8& x, int quant_offset);
+// The same from a block's pair sums (QuantizeActivationsFn).
+inline Int8PairCorr MakeInt8PairCorr(const int32_t* pair_sums, int quant_offset) {
+  return {{static_cast<int16_t>(-quant_offset * pair_sums[0]),
+           static_cast<int16_t>(-quant_offset * pair_sums[1])}};
+}
 // y[t * ldy + r] (+)= sum over blocks b < n_blocks of panel[b].d[r] * x[t][b].d *
 //   (sum_i (panel quant of row r, element i - offset) * x[t][b].qs[i])
 // for t < n_tokens, r < n_rows <= kInt8PanelRows; token t's blocks start at x + t * x_stride (and
@@ -147,7 +159,8 @@ struct KernelTable {
   std::array<DotRowsFn, static_cast<size_t>(DType::kCount)> dot_rows{};
   std::array<ActivationType, static_cast<size_t>(DType::kCount)> activation{};  // all kF32
   std::array<GemmTileFn, static_cast<size_t>(DType::kCount)> gemm_tile{};
-  PanelGemmFn panel_gemm = nullptr;  // every table has one (scalar at least)
+  QuantizeActivationsFn quantize_activations = nullptr;  // every table has one (scalar at least)
+  PanelGemmFn panel_gemm = nullptr;                      // every table has one (scalar at least)
   std::array<DequantizeRowFn, static_cast<size_t>(DType::kCount)> dequantize_row{};  // all set
   PanelTransposeFn panel_transpose = nullptr;  // every table has one (scalar at least)
   Int8PanelGemmFn int8_panel_gemm = nullptr;   // int8 prefill (Int8PanelTakes); null: f32 panels

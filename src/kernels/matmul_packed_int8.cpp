@@ -14,7 +14,6 @@
 
 #include "core/quant/k_quants.h"
 #include "gemma/error.h"
-#include "kernels/activation_scales.h"
 #include "kernels/matmul_packed.h"
 
 namespace gemma {
@@ -229,15 +228,18 @@ void PackedMatMulInt8(const KernelTable& k, ThreadPool& pool, const TensorView& 
   for (int64_t t0 = 0; t0 < n_tokens; t0 += token_block) {
     const int64_t nt = std::min(token_block, n_tokens - t0);
     pool.ParallelFor(nt, 8, [&](int64_t a, int64_t b, int) {
+      thread_local std::vector<int32_t> pair_sums;
+      pair_sums.resize(static_cast<size_t>(2 * chunk_blocks));
       for (int64_t t = a; t < b; ++t) {
         for (int64_t b0 = 0; b0 < blocks; b0 += chunk_blocks) {
           const int64_t kcb = std::min(chunk_blocks, blocks - b0);
           const int64_t at = b0 * nt + t * kcb;
-          QuantizeActivationsQ8(x + (t0 + t) * ldx + b0 * 32, xq_all + at, kcb * 32);
+          k.quantize_activations(x + (t0 + t) * ldx + b0 * 32, xq_all + at, kcb * 32,
+                                 pair_sums.data());
           for (int64_t i = 0; i < kcb; ++i) {
-            const ActBlockQ8& xb = xq_all[at + i];
-            corr_all[at + i] = MakeInt8PairCorr(xb, quant_offset);
-            if (biased) dsum_all[at + i] = ScaledSum(xb);
+            const int32_t* sums = &pair_sums[static_cast<size_t>(2 * i)];
+            corr_all[at + i] = MakeInt8PairCorr(sums, quant_offset);
+            if (biased) dsum_all[at + i] = xq_all[at + i].d * static_cast<float>(sums[0] + sums[1]);
           }
         }
       }

@@ -16,12 +16,12 @@ bool WantsInt8(const KernelTable& k, DType dtype) {
 }
 
 // x's n_tokens rows of n floats (ldx apart) quantized to int8 blocks, into q8.
-const ActBlockQ8* QuantizeRows(const float* x, int64_t n_tokens, int64_t ldx, int64_t n,
-                               std::vector<ActBlockQ8>* q8) {
+const ActBlockQ8* QuantizeRows(const KernelTable& k, const float* x, int64_t n_tokens, int64_t ldx,
+                               int64_t n, std::vector<ActBlockQ8>* q8) {
   const int64_t blocks = n / ActBlockQ8::kElems;
   q8->resize(static_cast<size_t>(blocks * n_tokens));
   for (int64_t t = 0; t < n_tokens; ++t) {
-    QuantizeActivationsQ8(x + t * ldx, q8->data() + t * blocks, n);
+    k.quantize_activations(x + t * ldx, q8->data() + t * blocks, n, nullptr);
   }
   return q8->data();
 }
@@ -61,7 +61,7 @@ void DecodeMatMul(const KernelTable& k, ThreadPool& pool, std::span<const MatMul
   const bool any_int8 = std::any_of(targets.begin(), targets.end(), [&](const MatMulTarget& t) {
     return WantsInt8(k, t.w->dtype);
   });
-  const ActBlockQ8* q8 = any_int8 ? QuantizeRows(x, 1, n, n, &x_q8) : nullptr;
+  const ActBlockQ8* q8 = any_int8 ? QuantizeRows(k, x, 1, n, n, &x_q8) : nullptr;
   uint64_t total_bytes = 0;
   for (const MatMulTarget& t : targets) total_bytes += t.w->row_bytes() * t.w->n_rows();
   const int64_t run_bytes =
@@ -110,7 +110,8 @@ void MatMul(const KernelTable& k, ThreadPool& pool, const TensorView& w, const f
   const int64_t n = w.row_elems();
   const uint64_t row_bytes = w.row_bytes();
   thread_local std::vector<ActBlockQ8> x_q8;
-  const ActBlockQ8* q8 = WantsInt8(k, w.dtype) ? QuantizeRows(x, n_tokens, ldx, n, &x_q8) : nullptr;
+  const ActBlockQ8* q8 =
+      WantsInt8(k, w.dtype) ? QuantizeRows(k, x, n_tokens, ldx, n, &x_q8) : nullptr;
   const KernelActivations xa = ActivationsFor(k, w.dtype, x, ldx, q8, n);
   const int64_t row_size = static_cast<int64_t>(std::max<uint64_t>(1, row_bytes));
   const int64_t block = std::clamp<int64_t>((64 << 10) / row_size, 4, 256);
@@ -192,17 +193,30 @@ void RopeInverseFrequencies(float base, float divisor, int64_t head_dim, float* 
   }
 }
 
-void ApplyRope(float* x, int64_t head_dim, float position, const float* inv_freq) {
+void RopeRotation(float position, const float* inv_freq, int64_t head_dim, float* cos_sin) {
   const int64_t half = head_dim / 2;
   for (int64_t i = 0; i < half; ++i) {
     // The angle is an f32 product as in the references; cos/sin of it are taken exactly.
     const float angle = position * inv_freq[i];
-    const float c = static_cast<float>(std::cos(static_cast<double>(angle)));
-    const float s = static_cast<float>(std::sin(static_cast<double>(angle)));
+    cos_sin[i] = static_cast<float>(std::cos(static_cast<double>(angle)));
+    cos_sin[half + i] = static_cast<float>(std::sin(static_cast<double>(angle)));
+  }
+}
+
+void ApplyRopeRotation(float* x, int64_t head_dim, const float* cos_sin) {
+  const int64_t half = head_dim / 2;
+  for (int64_t i = 0; i < half; ++i) {
+    const float c = cos_sin[i], s = cos_sin[half + i];
     const float a = x[i], b = x[i + half];
     x[i] = a * c - b * s;
     x[i + half] = b * c + a * s;
   }
+}
+
+void ApplyRope(float* x, int64_t head_dim, float position, const float* inv_freq) {
+  std::vector<float> cos_sin(static_cast<size_t>(head_dim));
+  RopeRotation(position, inv_freq, head_dim, cos_sin.data());
+  ApplyRopeRotation(x, head_dim, cos_sin.data());
 }
 
 }  // namespace gemma

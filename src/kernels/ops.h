@@ -48,6 +48,10 @@ void Softmax(float* x, int64_t n);
 // Split-half ("NeoX") rotary embedding of one head vector of length head_dim, pairing
 // (x[i], x[i + head_dim/2]), with angle position * inv_freq[i] (gemma-models.md §2.1).
 void ApplyRope(float* x, int64_t head_dim, float position, const float* inv_freq);
+// The same in two steps, so that the heads of one position share the cos/sin: the rotation
+// (cos_sin[i] = cos, cos_sin[head_dim/2 + i] = sin of position * inv_freq[i]), then applying it.
+void RopeRotation(float position, const float* inv_freq, int64_t head_dim, float* cos_sin);
+void ApplyRopeRotation(float* x, int64_t head_dim, const float* cos_sin);
 
 // inv_freq[i] = base^(-2i/head_dim) / divisor, i < head_dim/2.
 void RopeInverseFrequencies(float base, float divisor, int64_t head_dim, float* inv_freq);

@@ -58,6 +58,7 @@ void FillScalarKernels(KernelTable* table) {
   table->isa = Isa::kScalar;
   FillDequantSlots(table, std::make_index_sequence<static_cast<size_t>(DType::kCount)>());
   table->dot_rows[static_cast<size_t>(DType::kF32)] = &DotRowsF32;
+  table->quantize_activations = &QuantizeActivationsScalar;
   table->panel_gemm = &PanelGemmScalar;
   table->panel_transpose = &PanelTransposeScalar;
   FillScalarAttentionKernels(table);

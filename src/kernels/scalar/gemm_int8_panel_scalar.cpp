@@ -6,8 +6,7 @@ namespace gemma {
 Int8PairCorr MakeInt8PairCorr(const ActBlockQ8& x, int quant_offset) {
   int32_t pair[2] = {0, 0};
   for (int i = 0; i < ActBlockQ8::kElems; ++i) pair[(i % 4) / 2] += x.qs[i];
-  return {{static_cast<int16_t>(-quant_offset * pair[0]),
-           static_cast<int16_t>(-quant_offset * pair[1])}};
+  return MakeInt8PairCorr(pair, quant_offset);
 }
 
 void Int8PanelGemmScalar(const Int8PanelBlock* panel, int64_t n_blocks, const ActBlockQ8* x,

@@ -21,6 +21,8 @@ void FillAvx2PanelKernels(KernelTable* table);
 void FillAvx2PackKernels(KernelTable* table);
 // Attention over an F32/F16/BF16 KV cache.
 void FillAvx2AttentionKernels(KernelTable* table);
+// The activation quantizer (quantize_act_avx2.cpp).
+void FillAvx2QuantizeKernels(KernelTable* table);
 // GELU(tanh) x up, softcap and softmax with a polynomial exp (elementwise_avx2.cpp).
 void FillAvx2ElementwiseKernels(KernelTable* table);
 

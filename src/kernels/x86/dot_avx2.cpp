@@ -132,6 +132,7 @@ void FillAvx2Kernels(KernelTable* table) {
   FillAvx2PackKernels(table);
   FillAvx2AttentionKernels(table);
   FillAvx2ElementwiseKernels(table);
+  FillAvx2QuantizeKernels(table);
 }
 
 void FillAvx2Int8Kernels(KernelTable* table) {
