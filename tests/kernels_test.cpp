@@ -14,7 +14,9 @@
 #include "core/dtype.h"
 #include "core/quant/dequantize.h"
 #include "core/quant/quantize.h"
+#include "kernels/cpu_features.h"
 #include "kernels/kernels.h"
+#include "kernels/matmul_packed.h"
 #include "kernels/memory_bandwidth.h"
 #include "kernels/ops.h"
 #include "kernels/thread_pool.h"
@@ -429,6 +431,47 @@ TEST_P(KernelVsScalar, PanelGemmMatchesScalarOnOddShapes) {
   }
 }
 
+// The bf16 pair panel kernel (tables whose CPU multiplies bf16 pairs) against the scalar one:
+// token counts across its 12-token groups, partial panels, odd pair counts, strides, unaligned
+// activations, overwrite and accumulate.
+TEST_P(KernelVsScalar, Bf16PanelGemmMatchesScalarOnOddShapes) {
+  const Bf16PanelGemmFn gemm = KernelsFor(GetParam()).bf16_panel_gemm;
+  if (gemm == nullptr) {
+    EXPECT_FALSE(GetParam() == Isa::kAvx512 && GetCpuFeatures().avx512_bf16)
+        << "this CPU has AVX512-BF16: the avx512 table must use it";
+    GTEST_SKIP() << IsaName(GetParam()) << " has no bf16 pair kernel";
+  }
+  std::mt19937 rng(37);
+  std::normal_distribution<float> nd;
+  auto random_pair = [&] {
+    return static_cast<uint32_t>(F32ToBF16(nd(rng))) | static_cast<uint32_t>(F32ToBF16(nd(rng)))
+                                                           << 16;
+  };
+  for (int64_t kc : {1, 7, 37, 128}) {
+    std::vector<uint32_t> panel(static_cast<size_t>(kc * kPanelRows));
+    for (uint32_t& v : panel) v = random_pair();
+    const int64_t ldx = kc + 3, ldy = 19;
+    constexpr int64_t kMaxTokens = 29;
+    std::vector<uint32_t> x(static_cast<size_t>(kMaxTokens * ldx + 1));
+    for (uint32_t& v : x) v = random_pair();
+    for (int64_t tokens : {1, 5, 11, 12, 13, 24, 29}) {
+      for (int64_t rows : {1, 5, 16}) {
+        for (bool accumulate : {false, true}) {
+          std::vector<float> y(static_cast<size_t>(kMaxTokens * ldy), 0.5f), y_ref = y;
+          Bf16PanelGemmScalar(panel.data(), kc, x.data() + 1, ldx, tokens, rows, y_ref.data(), ldy,
+                              accumulate);
+          gemm(panel.data(), kc, x.data() + 1, ldx, tokens, rows, y.data(), ldy, accumulate);
+          for (size_t i = 0; i < y.size(); ++i) {
+            ASSERT_NEAR(y[i], y_ref[i], 1e-5 * (std::sqrt(double(2 * kc)) + std::fabs(y_ref[i])))
+                << "kc " << kc << " tokens " << tokens << " rows " << rows << " acc " << accumulate
+                << " at " << i;
+          }
+        }
+      }
+    }
+  }
+}
+
 // Panel packing: every type's row dequantizer is bit-identical to the scalar one (the same
 // f32 products) on whole-block lengths from unaligned sources; the transpose on odd k counts.
 TEST_P(KernelVsScalar, PanelPackingMatchesScalarBitForBit) {
@@ -522,6 +565,10 @@ TEST_P(KernelVsScalar, PackedMatMulMatchesDequantizedProduct) {
           }
         }
         continue;
+      }
+      if (PackedMatMulBf16Takes(KernelsFor(GetParam()), w)) {
+        // BF16 prefill in bf16 pairs: the activations rounded to bf16 (RNE), exact products.
+        for (float& v : x) v = BF16ToF32(F32ToBF16(v));
       }
       std::vector<float> deq(static_cast<size_t>(n));
       for (int64_t r = 0; r < rows; ++r) {

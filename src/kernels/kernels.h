@@ -66,6 +66,19 @@ using PanelGemmFn = void (*)(const float* panel, int64_t kc, const float* x, int
 using DequantizeRowFn = void (*)(const uint8_t* src, float* dst, int64_t n);
 using PanelTransposeFn = void (*)(const float* rows, int64_t ld, int64_t kc, float* panel);
 
+// BF16 prefill GEMM where the CPU multiplies bf16 pairs (AVX512-BF16 vdpbf16ps: twice the MACs
+// of an f32 FMA): the f32 panel layout with a bf16 pair for each element. panel[p * kPanelRows
+// + r] holds row r's elements 2p, 2p + 1 as stored (low half first), x[t * ldx + p] token t's
+// activations 2p, 2p + 1 rounded to bf16 (F32ToBF16), and
+//   y[t * ldy + r] (+)= sum_{p < kc_pairs} (w[r][2p] x[t][2p] + w[r][2p + 1] x[t][2p + 1])
+// in f32 (bf16 products are exact in f32) for t < n_tokens, r < n_rows <= kPanelRows.
+using Bf16PanelGemmFn = void (*)(const uint32_t* panel, int64_t kc_pairs, const uint32_t* x,
+                                 int64_t ldx, int64_t n_tokens, int64_t n_rows, float* y,
+                                 int64_t ldy, bool accumulate);
+// The scalar version (the oracle in tests; no table uses it).
+void Bf16PanelGemmScalar(const uint32_t* panel, int64_t kc_pairs, const uint32_t* x, int64_t ldx,
+                         int64_t n_tokens, int64_t n_rows, float* y, int64_t ldy, bool accumulate);
+
 // Int8 prefill GEMM for Q4_0, Q5_0, Q4_1, Q5_1, Q4_K and Q5_K weights, and Q8_0 on the VNNI
 // tables (int8 activations, as llama.cpp's): kInt8PanelRows rows are repacked per 32-element block
 // so one 256-bit register holds four consecutive quants of each of eight rows (two registers per
@@ -165,6 +178,7 @@ struct KernelTable {
   PanelTransposeFn panel_transpose = nullptr;  // every table has one (scalar at least)
   Int8PanelGemmFn int8_panel_gemm = nullptr;   // int8 prefill (Int8PanelTakes); null: f32 panels
   bool int8_panel_full_bytes = false;  // its tile sums quants 0..255 exactly: Q8_0 takes it too
+  Bf16PanelGemmFn bf16_panel_gemm = nullptr;  // BF16 prefill in bf16 pairs; null: f32 panels
   // Indexed by the KV cache's dtype; F32, F16, BF16 and Q8_0 are filled in every table.
   std::array<KvScoresFn, static_cast<size_t>(DType::kCount)> kv_scores{};
   std::array<KvAccumulateFn, static_cast<size_t>(DType::kCount)> kv_accumulate{};

@@ -36,4 +36,10 @@ void PackedMatMulInt8(const KernelTable& k, ThreadPool& pool, const TensorView& 
 // Its thread-local buffers, as PackedMatMulScratchBytes.
 uint64_t PackedMatMulInt8ScratchBytes(int64_t widest_input, int64_t max_tokens, int n_threads);
 
+// BF16 weights on the table's bf16 pair kernel (k.bf16_panel_gemm), activations rounded to bf16
+// (matmul_packed_bf16.cpp); its buffers are half of PackedMatMul's. Same contract as MatMul.
+bool PackedMatMulBf16Takes(const KernelTable& k, const TensorView& w);
+void PackedMatMulBf16(const KernelTable& k, ThreadPool& pool, const TensorView& w, const float* x,
+                      int64_t n_tokens, int64_t ldx, float* y, int64_t ldy);
+
 }  // namespace gemma

@@ -101,6 +101,9 @@ void MatMul(const KernelTable& k, ThreadPool& pool, const TensorView& w, const f
   if (n_tokens >= kPackedMinTokens && Int8PanelTakes(k, w.dtype)) {
     return PackedMatMulInt8(k, pool, w, x, n_tokens, ldx, y, ldy);
   }
+  if (n_tokens >= kPackedMinTokens && PackedMatMulBf16Takes(k, w)) {
+    return PackedMatMulBf16(k, pool, w, x, n_tokens, ldx, y, ldy);
+  }
   if (n_tokens >= kPackedMinTokens && k.panel_gemm != nullptr) {
     return PackedMatMul(k, pool, w, x, n_tokens, ldx, y, ldy);
   }

@@ -12,6 +12,7 @@ namespace gemma::GEMMA_X86_NS {
 // The registration hooks of the other files; FillAvx512Kernels (dot_avx512.cpp) calls them.
 void FillAvx512PanelKernels(KernelTable* table);  // gemm_panel_avx512.cpp
 void FillAvx512VnniKernels(KernelTable* table);   // int8_vnni_avx512.cpp
+void FillAvx512Bf16Kernels(KernelTable* table);   // gemm_bf16_avx512bf16.cpp (AVX512-BF16)
 
 inline float HorizontalSum(__m512 v) {
   alignas(64) float lanes[16];

@@ -3,6 +3,7 @@
 // replaced (see avx512_common.h for how these files are built and tested).
 #include <vector>
 
+#include "kernels/cpu_features.h"
 #include "kernels/x86/avx512_common.h"
 
 namespace gemma::GEMMA_X86_NS {
@@ -108,6 +109,13 @@ void FillAvx512Kernels(KernelTable* table) {
   table->dot_rows[static_cast<size_t>(DType::kBF16)] = &DotRowsBF16;
   FillAvx512PanelKernels(table);
   FillAvx512VnniKernels(table);
+  // AVX512-BF16 is a separate extension (Ice Lake has VNNI without it); the tests' emulated
+  // table always has it.
+#if defined(GEMMA_X86_EMULATED)
+  FillAvx512Bf16Kernels(table);
+#else
+  if (GetCpuFeatures().avx512_bf16) FillAvx512Bf16Kernels(table);
+#endif
 }
 
 }  // namespace gemma::GEMMA_X86_NS

@@ -1,0 +1,83 @@
+// BF16 prefill in bf16 pairs (Bf16PanelGemmFn): PackedMatMul's loop order and cache blocking
+// (matmul_packed.cpp) with half the bytes. A BF16 row already holds its pairs side by side, so a
+// panel is a 32-bit transpose of the mapped rows (no dequantization); the token block's
+// activations are rounded to bf16 pairs once per call, as llama.cpp does for BF16 weights.
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "core/dtype.h"
+#include "kernels/matmul_packed.h"
+
+namespace gemma {
+namespace {
+
+constexpr int64_t kKPairs = 128;  // a k block of 256 elements, as the f32 path
+constexpr int64_t kTokenBlock = 44 * kPanelTokens;
+constexpr int64_t kMaxChunkPanels = 4;
+
+// Pairs [p0, p0 + kp) of rows [r0, r0 + n_rows) of w into panel[p * kPanelRows + r]; rows past
+// n_rows are zero.
+void PackBf16Panel(const TensorView& w, int64_t r0, int64_t n_rows, int64_t p0, int64_t kp,
+                   uint32_t* panel) {
+  if (n_rows < kPanelRows) std::fill(panel, panel + kp * kPanelRows, 0u);
+  for (int64_t r = 0; r < n_rows; ++r) {
+    const uint8_t* src =
+        w.data + static_cast<uint64_t>(r0 + r) * w.row_bytes() + static_cast<uint64_t>(p0) * 4;
+    for (int64_t p = 0; p < kp; ++p) std::memcpy(&panel[p * kPanelRows + r], src + 4 * p, 4);
+  }
+}
+
+inline uint32_t Bf16Pair(const float* x) {
+  return static_cast<uint32_t>(F32ToBF16(x[0])) | static_cast<uint32_t>(F32ToBF16(x[1])) << 16;
+}
+
+}  // namespace
+
+bool PackedMatMulBf16Takes(const KernelTable& k, const TensorView& w) {
+  return k.bf16_panel_gemm != nullptr && w.dtype == DType::kBF16 && w.row_elems() % 2 == 0;
+}
+
+void PackedMatMulBf16(const KernelTable& k, ThreadPool& pool, const TensorView& w, const float* x,
+                      int64_t n_tokens, int64_t ldx, float* y, int64_t ldy) {
+  const int64_t n_rows = w.n_rows();
+  const int64_t pairs = w.row_elems() / 2;
+  const int64_t n_panels = (n_rows + kPanelRows - 1) / kPanelRows;
+  const int64_t grain = std::clamp<int64_t>(n_panels / (4 * pool.size()), 1, kMaxChunkPanels);
+  const int64_t token_block = EqualTokenBlock(n_tokens, kTokenBlock, kPanelTokens);
+  const Bf16PanelGemmFn gemm = k.bf16_panel_gemm;
+  // One token block's activations as bf16 pairs, k block by k block: block kb holds
+  // [token][pair] with row length kp, starting at p0 * nt.
+  thread_local std::vector<uint32_t> packed_x;
+  packed_x.resize(static_cast<size_t>(std::min(token_block, n_tokens) * pairs));
+  for (int64_t t0 = 0; t0 < n_tokens; t0 += token_block) {
+    const int64_t nt = std::min(token_block, n_tokens - t0);
+    uint32_t* const px = packed_x.data();
+    pool.ParallelFor(nt, 8, [&](int64_t a, int64_t b, int) {
+      for (int64_t t = a; t < b; ++t) {
+        const float* xt = x + (t0 + t) * ldx;
+        for (int64_t p0 = 0; p0 < pairs; p0 += kKPairs) {
+          const int64_t kp = std::min(kKPairs, pairs - p0);
+          uint32_t* out = px + p0 * nt + t * kp;
+          for (int64_t p = 0; p < kp; ++p) out[p] = Bf16Pair(xt + 2 * (p0 + p));
+        }
+      }
+    });
+    pool.ParallelFor(n_panels, grain, [&](int64_t q0, int64_t q1, int) {
+      thread_local std::vector<uint32_t> panel;
+      panel.resize(static_cast<size_t>(kKPairs * kPanelRows));
+      for (int64_t p0 = 0; p0 < pairs; p0 += kKPairs) {
+        const int64_t kp = std::min(kKPairs, pairs - p0);
+        for (int64_t q = q0; q < q1; ++q) {
+          const int64_t r0 = q * kPanelRows;
+          const int64_t rows = std::min<int64_t>(kPanelRows, n_rows - r0);
+          PackBf16Panel(w, r0, rows, p0, kp, panel.data());
+          gemm(panel.data(), kp, px + p0 * nt, kp, nt, rows, y + t0 * ldy + r0, ldy,
+               /*accumulate=*/p0 > 0);
+        }
+      }
+    });
+  }
+}
+
+}  // namespace gemma
