@@ -662,6 +662,54 @@ void CheckInt8PanelGemm(const KernelTable& simd) {
     }
 }
 
+// Every table's int8 panel packers write what the scalar ones write, byte for byte (quants,
+// scales, and the bias where the type has one), for every row count of a panel, from a block
+// offset into odd-length rows.
+TEST_P(KernelVsScalar, Int8PanelPackersMatchScalarByteForByte) {
+  const KernelTable& simd = KernelsFor(GetParam());
+  const KernelTable& ref = KernelsFor(Isa::kScalar);
+  std::mt19937 rng(41);
+  std::normal_distribution<float> nd;
+  int checked = 0;
+  for (int t = 0; t < static_cast<int>(DType::kCount); ++t) {
+    const DType dtype = static_cast<DType>(t);
+    const size_t slot = static_cast<size_t>(t);
+    if (ref.int8_panel_pack[slot] == nullptr) continue;
+    ASSERT_NE(simd.int8_panel_pack[slot], nullptr) << DTypeName(dtype);
+    const int64_t n = GetDTypeInfo(dtype).block_elems == 256 ? 3 * 256 : 7 * 32;
+    const uint64_t row_bytes = RowBytes(dtype, static_cast<uint64_t>(n));
+    std::vector<uint8_t> bytes(row_bytes * kInt8PanelRows);
+    std::vector<float> row(static_cast<size_t>(n));
+    for (int64_t r = 0; r < kInt8PanelRows; ++r) {
+      for (float& v : row) v = nd(rng);
+      QuantizeRow(dtype, row.data(), bytes.data() + r * row_bytes, n);
+    }
+    const int64_t b0 = 3, nb = n / 32 - b0;
+    for (int64_t n_rows = 1; n_rows <= kInt8PanelRows; ++n_rows) {
+      std::vector<Int8PanelBlock> got(static_cast<size_t>(nb)), want(got.size());
+      std::vector<float> got_bias(static_cast<size_t>(nb * kInt8PanelRows), 7.f);
+      std::vector<float> want_bias(got_bias);
+      // Garbage in the outputs: the packers must write every byte the tiles read.
+      std::memset(got.data(), 0x5a, got.size() * sizeof(Int8PanelBlock));
+      std::memset(want.data(), 0x5a, want.size() * sizeof(Int8PanelBlock));
+      ref.int8_panel_pack[slot](bytes.data(), row_bytes, n_rows, b0, nb, want.data(),
+                                want_bias.data());
+      simd.int8_panel_pack[slot](bytes.data(), row_bytes, n_rows, b0, nb, got.data(),
+                                 got_bias.data());
+      for (int64_t b = 0; b < nb; ++b) {
+        ASSERT_EQ(std::memcmp(&got[size_t(b)].q, &want[size_t(b)].q, sizeof want[0].q), 0)
+            << DTypeName(dtype) << " quants, rows " << n_rows << " block " << b;
+        ASSERT_EQ(std::memcmp(got[size_t(b)].d, want[size_t(b)].d, sizeof want[0].d), 0)
+            << DTypeName(dtype) << " scales, rows " << n_rows << " block " << b;
+      }
+      ASSERT_EQ(std::memcmp(got_bias.data(), want_bias.data(), got_bias.size() * sizeof(float)), 0)
+          << DTypeName(dtype) << " bias, rows " << n_rows;
+    }
+    ++checked;
+  }
+  EXPECT_EQ(checked, 7);  // Q4_0, Q5_0, Q4_1, Q5_1, Q4_K, Q5_K, Q8_0
+}
+
 TEST(Int8PanelGemm, EverySimdVersionMatchesScalar) {
   int checked = 0;
   for (Isa isa : SupportedIsas()) {

@@ -104,6 +104,14 @@ constexpr int Int8PanelQuantOffset(DType t) {
          : (t == DType::kQ4_K || t == DType::kQ4_1 || t == DType::kQ8_0) ? 0
                                                                          : 16;
 }
+// Packs blocks [b0, b0 + nb) (32 elements each; for K-quants, sub-block j of super-block s is
+// block 8 s + j) of n_rows <= kInt8PanelRows weight rows (row r at rows + r * row_bytes) into
+// out[0, nb): quants unsigned with the type's Int8PanelQuantOffset, d[r] the block's scale, rows
+// past n_rows zero. Types with a minimum, and Q8_0 (stored as q + 128), also get
+// bias[b * kInt8PanelRows + r], which makes d (q - offset) + bias the dequantized value.
+using Int8PanelPackFn = void (*)(const uint8_t* rows, uint64_t row_bytes, int64_t n_rows,
+                                 int64_t b0, int64_t nb, Int8PanelBlock* out, float* bias);
+
 // Per token and block: -offset times the sum of the activations that meet quant bytes j = 0, 1
 // (pair[0]) and j = 2, 3 (pair[1]) of each group, i.e. the two int16 lanes maddubs fills per row.
 struct Int8PairCorr {
@@ -177,6 +185,8 @@ struct KernelTable {
   std::array<DequantizeRowFn, static_cast<size_t>(DType::kCount)> dequantize_row{};  // all set
   PanelTransposeFn panel_transpose = nullptr;  // every table has one (scalar at least)
   Int8PanelGemmFn int8_panel_gemm = nullptr;   // int8 prefill (Int8PanelTakes); null: f32 panels
+  // Its packers, for every type the panels can take (scalar at least).
+  std::array<Int8PanelPackFn, static_cast<size_t>(DType::kCount)> int8_panel_pack{};
   bool int8_panel_full_bytes = false;  // its tile sums quants 0..255 exactly: Q8_0 takes it too
   Bf16PanelGemmFn bf16_panel_gemm = nullptr;  // BF16 prefill in bf16 pairs; null: f32 panels
   // Indexed by the KV cache's dtype; F32, F16, BF16 and Q8_0 are filled in every table.
@@ -232,6 +242,7 @@ const KernelTable& SelectKernels(const std::string& request);
 void FillScalarKernels(KernelTable* table);
 void FillScalarAttentionKernels(KernelTable* table);
 void FillScalarElementwiseKernels(KernelTable* table);  // libm versions from ops.cpp
+void FillScalarInt8PanelPackers(KernelTable* table);    // pack_int8_panel_scalar.cpp
 #if defined(GEMMA_HAVE_X86_KERNELS)
 void FillAvx2Kernels(KernelTable* table);
 void FillAvx2Int8Kernels(KernelTable* table);

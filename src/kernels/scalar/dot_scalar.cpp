@@ -63,6 +63,7 @@ void FillScalarKernels(KernelTable* table) {
   table->panel_transpose = &PanelTransposeScalar;
   FillScalarAttentionKernels(table);
   FillScalarElementwiseKernels(table);
+  FillScalarInt8PanelPackers(table);
 }
 
 }  // namespace gemma

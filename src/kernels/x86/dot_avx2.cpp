@@ -141,6 +141,7 @@ void FillAvx2Int8Kernels(KernelTable* table) {
   FillAvx2QuantInt8Kernels(table);
   FillAvx2KQuantInt8Kernels(table);
   FillAvx2Int8PanelKernels(table);
+  FillAvx2Int8PackKernels(table);
 }
 
 }  // namespace gemma

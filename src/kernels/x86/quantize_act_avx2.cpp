@@ -2,8 +2,8 @@
 // absolute maximum, the scalar code's own float operations (x * (1 / d), rounded half to even),
 // and a pack to bytes; bit for bit QuantizeActivationsQ8. The pair sums for the int8 panels come
 // from the same int32 lanes.
+#include <immintrin.h>
 #include "kernels/x86/avx2_kernels.h"
-#include "kernels/x86/x86_intrinsics.h"
 
 namespace gemma {
 namespace {
