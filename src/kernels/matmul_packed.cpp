@@ -46,6 +46,26 @@ void PackPanelSlice(const KernelTable& k, const TensorView& w, int64_t r0, int64
 
 }  // namespace
 
+void PrefetchNextPanel(const TensorView& w, int64_t panel_rows, int64_t q, int64_t q0, int64_t q1,
+                       int64_t k0, int64_t kc, int64_t k_step) {
+  const int64_t n = w.row_elems();
+  int64_t next = q + 1;
+  if (next >= q1) {
+    if (k0 + k_step >= n) return;
+    next = q0;
+    k0 += k_step;
+    kc = std::min(k_step, n - k0);
+  }
+  const int64_t r0 = next * panel_rows;
+  const int64_t rows = std::min(panel_rows, w.n_rows() - r0);
+  const uint64_t begin = RowBytes(w.dtype, static_cast<uint64_t>(k0));
+  const uint64_t bytes = RowBytes(w.dtype, static_cast<uint64_t>(kc));
+  for (int64_t r = 0; r < rows; ++r) {
+    const uint8_t* src = w.data + static_cast<uint64_t>(r0 + r) * w.row_bytes() + begin;
+    for (uint64_t off = 0; off < bytes; off += 64) __builtin_prefetch(src + off);
+  }
+}
+
 int64_t EqualTokenBlock(int64_t n_tokens, int64_t max_block, int64_t group) {
   const int64_t n_blocks = (n_tokens + max_block - 1) / max_block;
   return ((n_tokens + n_blocks - 1) / n_blocks + group - 1) / group * group;
@@ -93,6 +113,7 @@ void PackedMatMul(const KernelTable& k, ThreadPool& pool, const TensorView& w, c
           const int64_t r0 = p * kPanelRows;
           const int64_t rows = std::min<int64_t>(kPanelRows, n_rows - r0);
           PackPanelSlice(k, w, r0, rows, k0, kc, s);
+          PrefetchNextPanel(w, kPanelRows, p, p0, p1, k0, kc, kKBlock);
           gemm(s.panel.data(), kc, xk, kc, nt, rows, y + t0 * ldy + r0, ldy,
                /*accumulate=*/k0 > 0);
         }

@@ -20,6 +20,13 @@ constexpr int64_t kPackedMinTokens = 8;
 // block would pay a full panel packing for a fraction of the work).
 int64_t EqualTokenBlock(int64_t n_tokens, int64_t max_block, int64_t group);
 
+// Asks the memory for the next panel a thread will pack while the current one is multiplied:
+// panel q + 1 of its chunk [q0, q1) at the same k range [k0, k0 + kc), or else panel q0 at the
+// next k range (k_step further). A panel's rows are scattered DRAM lines, and the packers,
+// which walk them row by row, otherwise wait on every miss (a quarter of BF16 prefill).
+void PrefetchNextPanel(const TensorView& w, int64_t panel_rows, int64_t q, int64_t q0, int64_t q1,
+                       int64_t k0, int64_t kc, int64_t k_step);
+
 // Bytes of the buffers PackedMatMul keeps (thread_local, reused across calls) in a pool of
 // n_threads for products of at most max_tokens tokens with rows of at most widest_input: the
 // memory plan counts them.

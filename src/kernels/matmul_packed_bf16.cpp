@@ -72,6 +72,7 @@ void PackedMatMulBf16(const KernelTable& k, ThreadPool& pool, const TensorView& 
           const int64_t r0 = q * kPanelRows;
           const int64_t rows = std::min<int64_t>(kPanelRows, n_rows - r0);
           PackBf16Panel(w, r0, rows, p0, kp, panel.data());
+          PrefetchNextPanel(w, kPanelRows, q, q0, q1, 2 * p0, 2 * kp, 2 * kKPairs);
           gemm(panel.data(), kp, px + p0 * nt, kp, nt, rows, y + t0 * ldy + r0, ldy,
                /*accumulate=*/p0 > 0);
         }

@@ -99,6 +99,7 @@ void PackedMatMulInt8(const KernelTable& k, ThreadPool& pool, const TensorView& 
           float* const y_panel = y + t0 * ldy + r0;
           pack(w.data + static_cast<uint64_t>(r0) * w.row_bytes(), w.row_bytes(), rows, b0, kcb,
                panel.data(), bias.data());
+          PrefetchNextPanel(w, kInt8PanelRows, p, p0, p1, 32 * b0, 32 * kcb, 32 * chunk_blocks);
           gemm(panel.data(), kcb, xq_all + b0 * nt, corr_all + b0 * nt, kcb, nt, rows, y_panel, ldy,
                /*accumulate=*/b0 > 0);
           if (!biased) continue;
