@@ -173,8 +173,9 @@ void Session::AttentionBlock(int l, int n) {
   const int64_t q_dim = lc.n_heads * hd, kv_dim = lc.n_kv_heads * hd;
   const bool own_kv = !lc.shares_kv(l);
 
-  for (int t = 0; t < n; ++t)
+  ForEachToken(n, [&](int t) {
     RmsNorm(&scratch_.x[t * d], L.attn_norm.data(), eps, d, &scratch_.normed[t * d]);
+  });
   if (c.laurel_rank > 0) {
     // lau = x + post_norm(W_R W_L x) on the normed input (gemma-models.md §2.5).
     const int64_t r = c.laurel_rank;
@@ -223,7 +224,7 @@ void Session::AttentionBlock(int l, int n) {
   }
   Attention(l, n);
   MatMul(kernels_, pool_, L.wo, scratch_.attn.data(), n, q_dim, scratch_.proj.data(), d);
-  for (int t = 0; t < n; ++t) {
+  ForEachToken(n, [&](int t) {
     float* pt = &scratch_.proj[t * d];
     if (c.post_norms) RmsNorm(pt, L.post_attn_norm.data(), eps, d, pt);
     float* xt = &scratch_.x[t * d];
@@ -232,7 +233,7 @@ void Session::AttentionBlock(int l, int n) {
       const float s = 1.f / std::sqrt(2.f);
       for (int64_t i = 0; i < d; ++i) xt[i] = (xt[i] + scratch_.laurel[t * d + i]) * s;
     }
-  }
+  });
 }
 
 // x += post_norm(GeGLU(norm(x))); with MoE the dense branch and the expert branch are normed
@@ -244,15 +245,17 @@ void Session::FeedForwardBlock(int l, int n) {
   const int64_t d = c.d_model;
   const float eps = c.rms_norm_eps;
   const int64_t ff = lc.ff_dim;
-  for (int t = 0; t < n; ++t)
+  ForEachToken(n, [&](int t) {
     RmsNorm(&scratch_.x[t * d], L.ffn_norm.data(), eps, d, &scratch_.normed[t * d]);
+  });
   const std::array<MatMulTarget, 2> gate_up = {MatMulTarget{&L.w_gate, scratch_.gate.data(), ff},
                                                MatMulTarget{&L.w_up, scratch_.up.data(), ff}};
   MatMulSameInput(kernels_, pool_, gate_up, scratch_.normed.data(), n, d);
-  if (lc.gate_sparsity_std_mul != 0.f) {
-    for (int t = 0; t < n; ++t) GaussianTopK(&scratch_.gate[t * ff], ff, lc.gate_sparsity_std_mul);
-  }
-  kernels_.gelu_tanh_mul(scratch_.gate.data(), scratch_.up.data(), n * ff, scratch_.gate.data());
+  ForEachToken(n, [&](int t) {
+    float* gate = &scratch_.gate[t * ff];
+    if (lc.gate_sparsity_std_mul != 0.f) GaussianTopK(gate, ff, lc.gate_sparsity_std_mul);
+    kernels_.gelu_tanh_mul(gate, &scratch_.up[t * ff], ff, gate);
+  });
   MatMul(kernels_, pool_, L.w_down, scratch_.gate.data(), n, ff, scratch_.proj.data(), d);
   if (c.n_experts > 0) {
     MoeForward(kernels_, pool_, c, L, scratch_.x.data(), n, scratch_.moe_out.data(), scratch_.moe);
@@ -264,11 +267,11 @@ void Session::FeedForwardBlock(int l, int n) {
       AddRows(pt, mt, d);
     }
   }
-  for (int t = 0; t < n; ++t) {
+  ForEachToken(n, [&](int t) {
     float* pt = &scratch_.proj[t * d];
     if (c.post_norms) RmsNorm(pt, L.post_ffn_norm.data(), eps, d, pt);
     AddRows(&scratch_.x[t * d], pt, d);
-  }
+  });
 }
 
 // AltUp (gemma-models.md §2.5 steps 3-5). Streams live in scratch_.altup_streams (stream s of token

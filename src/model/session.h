@@ -75,6 +75,18 @@ class Session {
   void AltupPredictLayer(int layer, int n);
   void AltupCorrectLayer(int layer, int n);
   void AltupEnd(int n);
+  // fn(t) for every token t < n: split over the pool for a prefill batch (the other threads
+  // would idle through these per-token norms and adds), inline for a few tokens.
+  template <typename Fn>
+  void ForEachToken(int n, Fn&& fn) {
+    if (n < 16) {
+      for (int t = 0; t < n; ++t) fn(t);
+      return;
+    }
+    pool_.ParallelFor(n, 8, [&](int64_t b, int64_t e, int) {
+      for (int64_t t = b; t < e; ++t) fn(static_cast<int>(t));
+    });
+  }
 
   std::shared_ptr<const Model> model_;
   const KernelTable& kernels_;
