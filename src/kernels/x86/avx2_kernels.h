@@ -11,7 +11,7 @@ void FillAvx2QuantF32Kernels(KernelTable* table);
 void FillAvx2QuantInt8Kernels(KernelTable* table);
 // The int8 prefill panel kernel for Q4_0 (gemm_int8_panel_avx2.cpp), part of the int8 table.
 void FillAvx2Int8PanelKernels(KernelTable* table);
-// Its Q4_0 and Q8_0 packers (pack_int8_panel_avx2.cpp).
+// Its Q4_0, Q5_0 and Q8_0 packers (pack_int8_panel_avx2.cpp).
 void FillAvx2Int8PackKernels(KernelTable* table);
 void FillAvx2KQuantKernels(KernelTable* table);  // Q2_K..Q6_K x f32, exact (kquant_f32_avx2.cpp)
 // Q4_K x int8 activations (kquant_int8_avx2.cpp), part of the int8 table.

@@ -1,9 +1,9 @@
-// AVX2 int8 panel packers for Q4_0 and Q8_0 (Int8PanelPackFn), byte for byte the scalar ones
-// (pack_int8_panel_scalar.cpp). A row's block becomes one register of its eight 4-quant groups
-// (groups 0-3 in the low lane, 4-7 in the high one: Q4_0's low and high nibbles, Q8_0's bytes as
-// stored), and four rows at a time are transposed by 32-bit words into the panel's group-major
-// layout; the sixteen f16 scales convert in two instructions. The scalar loops spent ~15 % of
-// Q4_0 prefill here.
+// AVX2 int8 panel packers for Q4_0, Q5_0 and Q8_0 (Int8PanelPackFn), byte for byte the scalar
+// ones (pack_int8_panel_scalar.cpp). A row's block becomes one register of its eight 4-quant
+// groups (groups 0-3 in the low lane, 4-7 in the high one: Q4_0's low and high nibbles, with
+// Q5_0's fifth bits spread from its 32-bit mask, Q8_0's bytes as stored), and four rows at a time
+// are transposed by 32-bit words into the panel's group-major layout; the sixteen f16 scales
+// convert in two instructions. The scalar loops spent ~15 % of Q4_0 prefill here.
 #include <cstring>
 
 #include <immintrin.h>
@@ -33,6 +33,28 @@ struct GroupsQ4_0 {
     const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 2));
     const __m128i low = _mm_set1_epi8(0x0F);
     return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(v, 4), low), _mm_and_si128(v, low));
+  }
+};
+struct GroupsQ5_0 {
+  static constexpr int kBlockBytes = 2 + 4 + 16;
+  // 16 (the fifth bit) in byte i where bit `first + i` of qh is set, for i < 16.
+  static __m128i FifthBits(__m128i qh, int first_byte) {
+    const __m128i spread = _mm_shuffle_epi8(
+        qh, _mm_add_epi8(_mm_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1),
+                         _mm_set1_epi8(static_cast<char>(first_byte))));
+    const __m128i bit = _mm_setr_epi8(1, 2, 4, 8, 16, 32, 64, -128, 1, 2, 4, 8, 16, 32, 64, -128);
+    const __m128i set = _mm_cmpeq_epi8(_mm_and_si128(spread, bit), bit);
+    return _mm_and_si128(set, _mm_set1_epi8(16));
+  }
+  static __m256i Load(const uint8_t* blk) {
+    int32_t bits;
+    std::memcpy(&bits, blk + 2, 4);
+    const __m128i qh = _mm_cvtsi32_si128(bits);
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 6));
+    const __m128i low = _mm_set1_epi8(0x0F);
+    const __m128i lo = _mm_or_si128(_mm_and_si128(v, low), FifthBits(qh, 0));
+    const __m128i hi = _mm_or_si128(_mm_and_si128(_mm_srli_epi16(v, 4), low), FifthBits(qh, 2));
+    return _mm256_set_m128i(hi, lo);
   }
 };
 struct GroupsQ8_0 {
@@ -83,6 +105,7 @@ void PackPanel(const uint8_t* rows, uint64_t row_bytes, int64_t n_rows, int64_t 
 
 void FillAvx2Int8PackKernels(KernelTable* table) {
   table->int8_panel_pack[static_cast<size_t>(DType::kQ4_0)] = &PackPanel<GroupsQ4_0, false>;
+  table->int8_panel_pack[static_cast<size_t>(DType::kQ5_0)] = &PackPanel<GroupsQ5_0, false>;
   table->int8_panel_pack[static_cast<size_t>(DType::kQ8_0)] = &PackPanel<GroupsQ8_0, true>;
 }
 
