@@ -201,7 +201,8 @@ void BM_KvAttention(benchmark::State& state) {
 BENCHMARK(BM_KvAttention)
     ->ArgsProduct({{static_cast<int64_t>(DType::kF32), static_cast<int64_t>(DType::kF16),
                     static_cast<int64_t>(DType::kQ8_0)},
-                   {static_cast<int64_t>(Isa::kScalar), static_cast<int64_t>(Isa::kAvx2F32)},
+                   {static_cast<int64_t>(Isa::kScalar), static_cast<int64_t>(Isa::kAvx2F32),
+                    static_cast<int64_t>(Isa::kAvx512)},
                    {512, 4096}})
     ->UseRealTime()
     ->Unit(benchmark::kMicrosecond);

@@ -10,9 +10,10 @@
 namespace gemma::GEMMA_X86_NS {
 
 // The registration hooks of the other files; FillAvx512Kernels (dot_avx512.cpp) calls them.
-void FillAvx512PanelKernels(KernelTable* table);  // gemm_panel_avx512.cpp
-void FillAvx512VnniKernels(KernelTable* table);   // int8_vnni_avx512.cpp
-void FillAvx512Bf16Kernels(KernelTable* table);   // gemm_bf16_avx512bf16.cpp (AVX512-BF16)
+void FillAvx512PanelKernels(KernelTable* table);      // gemm_panel_avx512.cpp
+void FillAvx512VnniKernels(KernelTable* table);       // int8_vnni_avx512.cpp
+void FillAvx512Bf16Kernels(KernelTable* table);       // gemm_bf16_avx512bf16.cpp (AVX512-BF16)
+void FillAvx512AttentionKernels(KernelTable* table);  // attention_avx512.cpp
 
 inline float HorizontalSum(__m512 v) {
   alignas(64) float lanes[16];
@@ -28,6 +29,40 @@ inline float LoadF16(const uint8_t* p) {
   std::memcpy(&h, p, 2);
   return _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(h)));
 }
+
+// Plain float types (weights, KV cache rows): 16 values widened to f32, and one for tails.
+struct LoadF32 {
+  using T = float;
+  static __m512 Load(const float* p) { return _mm512_loadu_ps(p); }
+  static float Scalar(const float* p) {
+    float v;
+    std::memcpy(&v, p, sizeof v);  // rows may sit at any byte address
+    return v;
+  }
+};
+struct LoadF16Row {
+  using T = uint16_t;
+  static __m512 Load(const uint16_t* p) {
+    return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+  }
+  static float Scalar(const uint16_t* p) { return LoadF16(reinterpret_cast<const uint8_t*>(p)); }
+};
+struct LoadBF16Row {
+  using T = uint16_t;
+  static __m512 Load(const uint16_t* p) {
+    const __m512i wide =
+        _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+    return _mm512_castsi512_ps(_mm512_slli_epi32(wide, 16));
+  }
+  static float Scalar(const uint16_t* p) {
+    uint16_t h;
+    std::memcpy(&h, p, 2);
+    const uint32_t bits = uint32_t{h} << 16;
+    float f;
+    std::memcpy(&f, &bits, 4);
+    return f;
+  }
+};
 
 // Four bytes at any address as one int32 (for broadcasting four activations).
 inline int32_t LoadInt32(const void* p) {

@@ -9,24 +9,6 @@
 namespace gemma::GEMMA_X86_NS {
 namespace {
 
-// Plain float weight types: 16 weights widened to f32, and one for tails.
-struct LoadF32 {
-  using T = float;
-  static __m512 Load(const float* p) { return _mm512_loadu_ps(p); }
-  static float Scalar(const float* p) {
-    float v;
-    std::memcpy(&v, p, sizeof v);  // rows may sit at any byte address
-    return v;
-  }
-};
-struct LoadF16Row {
-  using T = uint16_t;
-  static __m512 Load(const uint16_t* p) {
-    return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
-  }
-  static float Scalar(const uint16_t* p) { return LoadF16(reinterpret_cast<const uint8_t*>(p)); }
-};
-
 template <typename W>
 void DotRows(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const void* xv, int64_t n,
              float* y) {
@@ -108,6 +90,7 @@ void FillAvx512Kernels(KernelTable* table) {
   table->dot_rows[static_cast<size_t>(DType::kF16)] = &DotRows<LoadF16Row>;
   table->dot_rows[static_cast<size_t>(DType::kBF16)] = &DotRowsBF16;
   FillAvx512PanelKernels(table);
+  FillAvx512AttentionKernels(table);
   FillAvx512VnniKernels(table);
   // AVX512-BF16 is a separate extension (Ice Lake has VNNI without it); the tests' emulated
   // table always has it.
