@@ -80,46 +80,32 @@ uint64_t PackedMatMulScratchBytes(int64_t widest_input, int64_t max_tokens, int 
 
 void PackedMatMul(const KernelTable& k, ThreadPool& pool, const TensorView& w, const float* x,
                   int64_t n_tokens, int64_t ldx, float* y, int64_t ldy) {
-  const int64_t n_rows = w.n_rows();
   const int64_t n = w.row_elems();
-  const int64_t n_panels = (n_rows + kPanelRows - 1) / kPanelRows;
-  // About four chunks of panels per thread at least, to even out uneven progress.
-  const int64_t grain = std::clamp<int64_t>(n_panels / (4 * pool.size()), 1, kMaxChunkPanels);
   const int64_t token_block = EqualTokenBlock(n_tokens, kTokenBlock, kPanelTokens);
-  const PanelGemmFn gemm = k.panel_gemm;
   // The caller's copy of one token block's activations, k block by k block: block kb holds
-  // [token][k] with row length kc, starting at k0 * nt.
+  // [token][k] with row length kc, starting at k0 * nt. (The workers see it through px: a
+  // thread_local named inside a lambda would be the worker's own.)
   thread_local std::vector<float> packed_x;
   packed_x.resize(static_cast<size_t>(std::min(token_block, n_tokens) * n));
-  for (int64_t t0 = 0; t0 < n_tokens; t0 += token_block) {
-    const int64_t nt = std::min(token_block, n_tokens - t0);
-    float* const px = packed_x.data();
-    pool.ParallelFor(nt, 8, [&](int64_t a, int64_t b, int) {
-      for (int64_t t = a; t < b; ++t) {
-        for (int64_t k0 = 0; k0 < n; k0 += kKBlock) {
-          const int64_t kc = std::min(kKBlock, n - k0);
-          std::copy_n(x + (t0 + t) * ldx + k0, kc, px + k0 * nt + t * kc);
+  float* const px = packed_x.data();
+  PackedLoop(
+      pool, w, n_tokens, {kPanelRows, token_block, kKBlock, kMaxChunkPanels},
+      [&](int64_t t0, int64_t nt, int64_t a, int64_t b) {
+        for (int64_t t = a; t < b; ++t) {
+          for (int64_t k0 = 0; k0 < n; k0 += kKBlock) {
+            const int64_t kc = std::min(kKBlock, n - k0);
+            std::copy_n(x + (t0 + t) * ldx + k0, kc, px + k0 * nt + t * kc);
+          }
         }
-      }
-    });
-    pool.ParallelFor(n_panels, grain, [&](int64_t p0, int64_t p1, int) {
-      thread_local PanelScratch s;
-      s.rows.resize(static_cast<size_t>(kPanelRows * kKBlock));
-      s.panel.resize(static_cast<size_t>(kKBlock * kPanelRows));
-      for (int64_t k0 = 0; k0 < n; k0 += kKBlock) {
-        const int64_t kc = std::min(kKBlock, n - k0);
-        const float* xk = px + k0 * nt;
-        for (int64_t p = p0; p < p1; ++p) {
-          const int64_t r0 = p * kPanelRows;
-          const int64_t rows = std::min<int64_t>(kPanelRows, n_rows - r0);
-          PackPanelSlice(k, w, r0, rows, k0, kc, s);
-          PrefetchNextPanel(w, kPanelRows, p, p0, p1, k0, kc, kKBlock);
-          gemm(s.panel.data(), kc, xk, kc, nt, rows, y + t0 * ldy + r0, ldy,
-               /*accumulate=*/k0 > 0);
-        }
-      }
-    });
-  }
+      },
+      [&](int64_t r0, int64_t rows, int64_t k0, int64_t kc, int64_t t0, int64_t nt) {
+        thread_local PanelScratch s;
+        s.rows.resize(static_cast<size_t>(kPanelRows * kKBlock));
+        s.panel.resize(static_cast<size_t>(kKBlock * kPanelRows));
+        PackPanelSlice(k, w, r0, rows, k0, kc, s);
+        k.panel_gemm(s.panel.data(), kc, px + k0 * nt, kc, nt, rows, y + t0 * ldy + r0, ldy,
+                     /*accumulate=*/k0 > 0);
+      });
 }
 
 }  // namespace gemma

@@ -4,6 +4,7 @@
 // token, which makes quantized and K-quant prefill run at f32 FMA speed.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 
 #include "core/tensor.h"
@@ -26,6 +27,43 @@ int64_t EqualTokenBlock(int64_t n_tokens, int64_t max_block, int64_t group);
 // which walk them row by row, otherwise wait on every miss (a quarter of BF16 prefill).
 void PrefetchNextPanel(const TensorView& w, int64_t panel_rows, int64_t q, int64_t q0, int64_t q1,
                        int64_t k0, int64_t kc, int64_t k_step);
+
+// The loop order (BLIS) and cache blocking every packed product shares, over w's rows in panels
+// of panel_rows and its k range (elements) in blocks of k_block:
+//   per token block [t0, t0 + nt) of token_block tokens:
+//     prepare_tokens(t0, nt, a, b) readies tokens [a, b) of the block (split over the pool);
+//     then per chunk of up to max_chunk_panels panels (a pool job) and per k block
+//     [k0, k0 + kc), panel_step(r0, rows, k0, kc, t0, nt) packs and multiplies each panel of
+//     the chunk (rows [r0, r0 + rows)), the next panel's rows prefetched meanwhile.
+// The activations' k block (L2) meets every panel of a chunk; a panel (L1) meets every token.
+struct PackedLoopShape {
+  int64_t panel_rows;
+  int64_t token_block;
+  int64_t k_block;
+  int64_t max_chunk_panels;
+};
+template <typename PrepareTokens, typename PanelStep>
+void PackedLoop(ThreadPool& pool, const TensorView& w, int64_t n_tokens, const PackedLoopShape& s,
+                PrepareTokens&& prepare_tokens, PanelStep&& panel_step) {
+  const int64_t n_rows = w.n_rows(), n = w.row_elems();
+  const int64_t n_panels = (n_rows + s.panel_rows - 1) / s.panel_rows;
+  // About four chunks of panels per thread at least, to even out uneven progress.
+  const int64_t grain = std::clamp<int64_t>(n_panels / (4 * pool.size()), 1, s.max_chunk_panels);
+  for (int64_t t0 = 0; t0 < n_tokens; t0 += s.token_block) {
+    const int64_t nt = std::min(s.token_block, n_tokens - t0);
+    pool.ParallelFor(nt, 8, [&](int64_t a, int64_t b, int) { prepare_tokens(t0, nt, a, b); });
+    pool.ParallelFor(n_panels, grain, [&](int64_t q0, int64_t q1, int) {
+      for (int64_t k0 = 0; k0 < n; k0 += s.k_block) {
+        const int64_t kc = std::min(s.k_block, n - k0);
+        for (int64_t q = q0; q < q1; ++q) {
+          PrefetchNextPanel(w, s.panel_rows, q, q0, q1, k0, kc, s.k_block);
+          const int64_t r0 = q * s.panel_rows;
+          panel_step(r0, std::min(s.panel_rows, n_rows - r0), k0, kc, t0, nt);
+        }
+      }
+    });
+  }
+}
 
 // Bytes of the buffers PackedMatMul keeps (thread_local, reused across calls) in a pool of
 // n_threads for products of at most max_tokens tokens with rows of at most widest_input: the

@@ -40,45 +40,33 @@ bool PackedMatMulBf16Takes(const KernelTable& k, const TensorView& w) {
 
 void PackedMatMulBf16(const KernelTable& k, ThreadPool& pool, const TensorView& w, const float* x,
                       int64_t n_tokens, int64_t ldx, float* y, int64_t ldy) {
-  const int64_t n_rows = w.n_rows();
   const int64_t pairs = w.row_elems() / 2;
-  const int64_t n_panels = (n_rows + kPanelRows - 1) / kPanelRows;
-  const int64_t grain = std::clamp<int64_t>(n_panels / (4 * pool.size()), 1, kMaxChunkPanels);
   const int64_t token_block = EqualTokenBlock(n_tokens, kTokenBlock, kPanelTokens);
-  const Bf16PanelGemmFn gemm = k.bf16_panel_gemm;
   // One token block's activations as bf16 pairs, k block by k block: block kb holds
   // [token][pair] with row length kp, starting at p0 * nt.
   thread_local std::vector<uint32_t> packed_x;
   packed_x.resize(static_cast<size_t>(std::min(token_block, n_tokens) * pairs));
-  for (int64_t t0 = 0; t0 < n_tokens; t0 += token_block) {
-    const int64_t nt = std::min(token_block, n_tokens - t0);
-    uint32_t* const px = packed_x.data();
-    pool.ParallelFor(nt, 8, [&](int64_t a, int64_t b, int) {
-      for (int64_t t = a; t < b; ++t) {
-        const float* xt = x + (t0 + t) * ldx;
-        for (int64_t p0 = 0; p0 < pairs; p0 += kKPairs) {
-          const int64_t kp = std::min(kKPairs, pairs - p0);
-          uint32_t* out = px + p0 * nt + t * kp;
-          for (int64_t p = 0; p < kp; ++p) out[p] = Bf16Pair(xt + 2 * (p0 + p));
+  uint32_t* const px = packed_x.data();
+  PackedLoop(
+      pool, w, n_tokens, {kPanelRows, token_block, 2 * kKPairs, kMaxChunkPanels},
+      [&](int64_t t0, int64_t nt, int64_t a, int64_t b) {
+        for (int64_t t = a; t < b; ++t) {
+          const float* xt = x + (t0 + t) * ldx;
+          for (int64_t p0 = 0; p0 < pairs; p0 += kKPairs) {
+            const int64_t kp = std::min(kKPairs, pairs - p0);
+            uint32_t* out = px + p0 * nt + t * kp;
+            for (int64_t p = 0; p < kp; ++p) out[p] = Bf16Pair(xt + 2 * (p0 + p));
+          }
         }
-      }
-    });
-    pool.ParallelFor(n_panels, grain, [&](int64_t q0, int64_t q1, int) {
-      thread_local std::vector<uint32_t> panel;
-      panel.resize(static_cast<size_t>(kKPairs * kPanelRows));
-      for (int64_t p0 = 0; p0 < pairs; p0 += kKPairs) {
-        const int64_t kp = std::min(kKPairs, pairs - p0);
-        for (int64_t q = q0; q < q1; ++q) {
-          const int64_t r0 = q * kPanelRows;
-          const int64_t rows = std::min<int64_t>(kPanelRows, n_rows - r0);
-          PackBf16Panel(w, r0, rows, p0, kp, panel.data());
-          PrefetchNextPanel(w, kPanelRows, q, q0, q1, 2 * p0, 2 * kp, 2 * kKPairs);
-          gemm(panel.data(), kp, px + p0 * nt, kp, nt, rows, y + t0 * ldy + r0, ldy,
-               /*accumulate=*/p0 > 0);
-        }
-      }
-    });
-  }
+      },
+      [&](int64_t r0, int64_t rows, int64_t k0, int64_t kc, int64_t t0, int64_t nt) {
+        thread_local std::vector<uint32_t> panel;
+        panel.resize(static_cast<size_t>(kKPairs * kPanelRows));
+        const int64_t p0 = k0 / 2, kp = kc / 2;
+        PackBf16Panel(w, r0, rows, p0, kp, panel.data());
+        k.bf16_panel_gemm(panel.data(), kp, px + p0 * nt, kp, nt, rows, y + t0 * ldy + r0, ldy,
+                          /*accumulate=*/p0 > 0);
+      });
 }
 
 }  // namespace gemma

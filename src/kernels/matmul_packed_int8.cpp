@@ -41,12 +41,8 @@ uint64_t PackedMatMulInt8ScratchBytes(int64_t widest_input, int64_t max_tokens, 
 
 void PackedMatMulInt8(const KernelTable& k, ThreadPool& pool, const TensorView& w, const float* x,
                       int64_t n_tokens, int64_t ldx, float* y, int64_t ldy) {
-  const int64_t n_rows = w.n_rows();
   const int64_t n = w.row_elems();
-  const int64_t n_panels = (n_rows + kInt8PanelRows - 1) / kInt8PanelRows;
-  const int64_t grain = std::clamp<int64_t>(n_panels / (4 * pool.size()), 1, kMaxChunkPanels);
   const int64_t token_block = EqualTokenBlock(n_tokens, kTokenBlock, kInt8PanelTokens);
-  const Int8PanelGemmFn gemm = k.int8_panel_gemm;
   const int quant_offset = Int8PanelQuantOffset(w.dtype);
   const Int8PanelPackFn pack = k.int8_panel_pack[static_cast<size_t>(w.dtype)];
   if (pack == nullptr) throw Error(ErrorKind::kInternal, "no int8 panel packer for this type");
@@ -67,49 +63,42 @@ void PackedMatMulInt8(const KernelTable& k, ThreadPool& pool, const TensorView& 
   ActBlockQ8* const xq_all = qx.data();
   Int8PairCorr* const corr_all = corr.data();
   float* const dsum_all = dsum.data();
-  for (int64_t t0 = 0; t0 < n_tokens; t0 += token_block) {
-    const int64_t nt = std::min(token_block, n_tokens - t0);
-    pool.ParallelFor(nt, 8, [&](int64_t a, int64_t b, int) {
-      thread_local std::vector<int32_t> pair_sums;
-      pair_sums.resize(static_cast<size_t>(2 * chunk_blocks));
-      for (int64_t t = a; t < b; ++t) {
-        for (int64_t b0 = 0; b0 < blocks; b0 += chunk_blocks) {
-          const int64_t kcb = std::min(chunk_blocks, blocks - b0);
-          const int64_t at = b0 * nt + t * kcb;
-          k.quantize_activations(x + (t0 + t) * ldx + b0 * 32, xq_all + at, kcb * 32,
-                                 pair_sums.data());
-          for (int64_t i = 0; i < kcb; ++i) {
-            const int32_t* sums = &pair_sums[static_cast<size_t>(2 * i)];
-            corr_all[at + i] = MakeInt8PairCorr(sums, quant_offset);
-            if (biased) dsum_all[at + i] = xq_all[at + i].d * static_cast<float>(sums[0] + sums[1]);
+  PackedLoop(
+      pool, w, n_tokens, {kInt8PanelRows, token_block, 32 * chunk_blocks, kMaxChunkPanels},
+      [&](int64_t t0, int64_t nt, int64_t a, int64_t b) {
+        thread_local std::vector<int32_t> pair_sums;
+        pair_sums.resize(static_cast<size_t>(2 * chunk_blocks));
+        for (int64_t t = a; t < b; ++t) {
+          for (int64_t b0 = 0; b0 < blocks; b0 += chunk_blocks) {
+            const int64_t kcb = std::min(chunk_blocks, blocks - b0);
+            const int64_t at = b0 * nt + t * kcb;
+            k.quantize_activations(x + (t0 + t) * ldx + b0 * 32, xq_all + at, kcb * 32,
+                                   pair_sums.data());
+            for (int64_t i = 0; i < kcb; ++i) {
+              const int32_t* sums = &pair_sums[static_cast<size_t>(2 * i)];
+              corr_all[at + i] = MakeInt8PairCorr(sums, quant_offset);
+              if (biased)
+                dsum_all[at + i] = xq_all[at + i].d * static_cast<float>(sums[0] + sums[1]);
+            }
           }
         }
-      }
-    });
-    pool.ParallelFor(n_panels, grain, [&](int64_t p0, int64_t p1, int) {
-      thread_local std::vector<Int8PanelBlock> panel;
-      thread_local std::vector<float> bias;
-      panel.resize(static_cast<size_t>(chunk_blocks));
-      bias.resize(static_cast<size_t>(chunk_blocks * kInt8PanelRows));
-      for (int64_t b0 = 0; b0 < blocks; b0 += chunk_blocks) {
-        const int64_t kcb = std::min(chunk_blocks, blocks - b0);
-        for (int64_t p = p0; p < p1; ++p) {
-          const int64_t r0 = p * kInt8PanelRows;
-          const int64_t rows = std::min<int64_t>(kInt8PanelRows, n_rows - r0);
-          float* const y_panel = y + t0 * ldy + r0;
-          pack(w.data + static_cast<uint64_t>(r0) * w.row_bytes(), w.row_bytes(), rows, b0, kcb,
-               panel.data(), bias.data());
-          PrefetchNextPanel(w, kInt8PanelRows, p, p0, p1, 32 * b0, 32 * kcb, 32 * chunk_blocks);
-          gemm(panel.data(), kcb, xq_all + b0 * nt, corr_all + b0 * nt, kcb, nt, rows, y_panel, ldy,
-               /*accumulate=*/b0 > 0);
-          if (!biased) continue;
-          // The bias panel (k-major, as PanelGemmFn wants) against the tokens' block sums.
-          k.panel_gemm(bias.data(), kcb, dsum_all + b0 * nt, kcb, nt, rows, y_panel, ldy,
-                       /*accumulate=*/true);
-        }
-      }
-    });
-  }
+      },
+      [&](int64_t r0, int64_t rows, int64_t k0, int64_t kc, int64_t t0, int64_t nt) {
+        thread_local std::vector<Int8PanelBlock> panel;
+        thread_local std::vector<float> bias;
+        panel.resize(static_cast<size_t>(chunk_blocks));
+        bias.resize(static_cast<size_t>(chunk_blocks * kInt8PanelRows));
+        const int64_t b0 = k0 / 32, kcb = kc / 32;
+        float* const y_panel = y + t0 * ldy + r0;
+        pack(w.data + static_cast<uint64_t>(r0) * w.row_bytes(), w.row_bytes(), rows, b0, kcb,
+             panel.data(), bias.data());
+        k.int8_panel_gemm(panel.data(), kcb, xq_all + b0 * nt, corr_all + b0 * nt, kcb, nt, rows,
+                          y_panel, ldy, /*accumulate=*/b0 > 0);
+        if (!biased) return;
+        // The bias panel (k-major, as PanelGemmFn wants) against the tokens' block sums.
+        k.panel_gemm(bias.data(), kcb, dsum_all + b0 * nt, kcb, nt, rows, y_panel, ldy,
+                     /*accumulate=*/true);
+      });
 }
 
 }  // namespace gemma

@@ -13,6 +13,13 @@
 namespace gemma {
 namespace {
 
+// A panel of fewer than kInt8PanelRows rows: the rest (quants, scales, bias if any) are zero.
+inline void ClearPartialPanel(int64_t n_rows, Int8PanelBlock* pb, float* row_bias) {
+  if (n_rows == kInt8PanelRows) return;
+  std::memset(pb, 0, sizeof *pb);
+  if (row_bias != nullptr) std::fill(row_bias, row_bias + kInt8PanelRows, 0.f);
+}
+
 // Four bits (bits 0-3 of v) as 16 in bytes 0-3: Q5_0's fifth bits for four consecutive quants.
 inline uint32_t FifthBitsOf4(uint32_t v) {
   return ((v & 1u) << 4) | ((v & 2u) << 11) | ((v & 4u) << 18) | ((v & 8u) << 25);
@@ -35,10 +42,7 @@ void PackBlock32Panel(const uint8_t* rows, uint64_t row_bytes, int64_t n_rows, i
   for (int64_t b = 0; b < nb; ++b) {
     Int8PanelBlock& pb = out[b];
     float* row_bias = kHasMin ? bias + b * kInt8PanelRows : nullptr;
-    if (n_rows < kInt8PanelRows) {
-      std::memset(&pb, 0, sizeof pb);
-      if (kHasMin) std::fill(row_bias, row_bias + kInt8PanelRows, 0.f);
-    }
+    ClearPartialPanel(n_rows, &pb, row_bias);
     for (int64_t r = 0; r < n_rows; ++r) {
       const uint8_t* blk =
           rows + static_cast<uint64_t>(r) * row_bytes + static_cast<uint64_t>(b0 + b) * kBlockBytes;
@@ -81,10 +85,7 @@ void PackK4Panel(const uint8_t* rows, uint64_t row_bytes, int64_t n_rows, int64_
   for (int64_t b = 0; b < nb; ++b) {
     Int8PanelBlock& pb = out[b];
     float* row_bias = bias + b * kInt8PanelRows;
-    if (n_rows < kInt8PanelRows) {
-      std::memset(&pb, 0, sizeof pb);
-      std::fill(row_bias, row_bias + kInt8PanelRows, 0.f);
-    }
+    ClearPartialPanel(n_rows, &pb, row_bias);
     const int64_t sub = b0 + b, j = sub % 8;
     for (int64_t r = 0; r < n_rows; ++r) {
       const uint8_t* blk = rows + static_cast<uint64_t>(r) * row_bytes +
@@ -122,10 +123,7 @@ void PackQ8_0Panel(const uint8_t* rows, uint64_t row_bytes, int64_t n_rows, int6
   for (int64_t b = 0; b < nb; ++b) {
     Int8PanelBlock& pb = out[b];
     float* row_bias = bias + b * kInt8PanelRows;
-    if (n_rows < kInt8PanelRows) {
-      std::memset(&pb, 0, sizeof pb);
-      std::fill(row_bias, row_bias + kInt8PanelRows, 0.f);
-    }
+    ClearPartialPanel(n_rows, &pb, row_bias);
     for (int64_t r = 0; r < n_rows; ++r) {
       const uint8_t* blk =
           rows + static_cast<uint64_t>(r) * row_bytes + static_cast<uint64_t>(b0 + b) * kBlockBytes;
