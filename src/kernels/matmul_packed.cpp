@@ -98,11 +98,13 @@ void PackedMatMul(const KernelTable& k, ThreadPool& pool, const TensorView& w, c
           }
         }
       },
-      [&](int64_t r0, int64_t rows, int64_t k0, int64_t kc, int64_t t0, int64_t nt) {
+      [&](int64_t r0, int64_t rows, int64_t k0, int64_t kc, int64_t t0, int64_t nt,
+          auto&& prefetch_next) {
         thread_local PanelScratch s;
         s.rows.resize(static_cast<size_t>(kPanelRows * kKBlock));
         s.panel.resize(static_cast<size_t>(kKBlock * kPanelRows));
         PackPanelSlice(k, w, r0, rows, k0, kc, s);
+        prefetch_next();
         k.panel_gemm(s.panel.data(), kc, px + k0 * nt, kc, nt, rows, y + t0 * ldy + r0, ldy,
                      /*accumulate=*/k0 > 0);
       });

@@ -33,8 +33,9 @@ void PrefetchNextPanel(const TensorView& w, int64_t panel_rows, int64_t q, int64
 //   per token block [t0, t0 + nt) of token_block tokens:
 //     prepare_tokens(t0, nt, a, b) readies tokens [a, b) of the block (split over the pool);
 //     then per chunk of up to max_chunk_panels panels (a pool job) and per k block
-//     [k0, k0 + kc), panel_step(r0, rows, k0, kc, t0, nt) packs and multiplies each panel of
-//     the chunk (rows [r0, r0 + rows)), the next panel's rows prefetched meanwhile.
+//     [k0, k0 + kc), panel_step(r0, rows, k0, kc, t0, nt, prefetch_next) packs and multiplies
+//     each panel of the chunk (rows [r0, r0 + rows)), calling prefetch_next() between the two:
+//     the next panel's rows then arrive while this one is multiplied, not while it is packed.
 // The activations' k block (L2) meets every panel of a chunk; a panel (L1) meets every token.
 struct PackedLoopShape {
   int64_t panel_rows;
@@ -56,9 +57,9 @@ void PackedLoop(ThreadPool& pool, const TensorView& w, int64_t n_tokens, const P
       for (int64_t k0 = 0; k0 < n; k0 += s.k_block) {
         const int64_t kc = std::min(s.k_block, n - k0);
         for (int64_t q = q0; q < q1; ++q) {
-          PrefetchNextPanel(w, s.panel_rows, q, q0, q1, k0, kc, s.k_block);
           const int64_t r0 = q * s.panel_rows;
-          panel_step(r0, std::min(s.panel_rows, n_rows - r0), k0, kc, t0, nt);
+          panel_step(r0, std::min(s.panel_rows, n_rows - r0), k0, kc, t0, nt,
+                     [&] { PrefetchNextPanel(w, s.panel_rows, q, q0, q1, k0, kc, s.k_block); });
         }
       }
     });

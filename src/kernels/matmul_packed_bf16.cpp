@@ -59,11 +59,13 @@ void PackedMatMulBf16(const KernelTable& k, ThreadPool& pool, const TensorView& 
           }
         }
       },
-      [&](int64_t r0, int64_t rows, int64_t k0, int64_t kc, int64_t t0, int64_t nt) {
+      [&](int64_t r0, int64_t rows, int64_t k0, int64_t kc, int64_t t0, int64_t nt,
+          auto&& prefetch_next) {
         thread_local std::vector<uint32_t> panel;
         panel.resize(static_cast<size_t>(kKPairs * kPanelRows));
         const int64_t p0 = k0 / 2, kp = kc / 2;
         PackBf16Panel(w, r0, rows, p0, kp, panel.data());
+        prefetch_next();
         k.bf16_panel_gemm(panel.data(), kp, px + p0 * nt, kp, nt, rows, y + t0 * ldy + r0, ldy,
                           /*accumulate=*/p0 > 0);
       });

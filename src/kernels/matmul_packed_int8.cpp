@@ -83,7 +83,8 @@ void PackedMatMulInt8(const KernelTable& k, ThreadPool& pool, const TensorView& 
           }
         }
       },
-      [&](int64_t r0, int64_t rows, int64_t k0, int64_t kc, int64_t t0, int64_t nt) {
+      [&](int64_t r0, int64_t rows, int64_t k0, int64_t kc, int64_t t0, int64_t nt,
+          auto&& prefetch_next) {
         thread_local std::vector<Int8PanelBlock> panel;
         thread_local std::vector<float> bias;
         panel.resize(static_cast<size_t>(chunk_blocks));
@@ -92,6 +93,7 @@ void PackedMatMulInt8(const KernelTable& k, ThreadPool& pool, const TensorView& 
         float* const y_panel = y + t0 * ldy + r0;
         pack(w.data + static_cast<uint64_t>(r0) * w.row_bytes(), w.row_bytes(), rows, b0, kcb,
              panel.data(), bias.data());
+        prefetch_next();
         k.int8_panel_gemm(panel.data(), kcb, xq_all + b0 * nt, corr_all + b0 * nt, kcb, nt, rows,
                           y_panel, ldy, /*accumulate=*/b0 > 0);
         if (!biased) return;
