@@ -86,9 +86,8 @@ void Bf16PanelGemmScalar(const uint32_t* panel, int64_t kc_pairs, const uint32_t
 // NEON) then yields eight rows' partial sums side by side (no horizontal sums), four times the MACs
 // per instruction of an f32 FMA. Quants stay unsigned (0..15 or 0..31); the offset ("- 8", "- 16")
 // enters as the starting value of the int16 sums (Int8PairCorr), so the block's result is exact in
-// int16
-// (|sum of 16 products (q - 16) * x| <= 16 * 16 * 127 = 32,512) even though the partial sums
-// wrap.
+// int16 (|sum of 16 products (q - 16) * x| <= 16 * 16 * 127 = 32,512) even though the partial
+// sums wrap.
 constexpr int kInt8PanelRows = 16;
 struct alignas(32) Int8PanelBlock {
   uint8_t q[8][4 * kInt8PanelRows];  // q[g][4 * r + j] = quant of row r, element 4 * g + j
@@ -117,11 +116,20 @@ using Int8PanelPackFn = void (*)(const uint8_t* rows, uint64_t row_bytes, int64_
 struct Int8PairCorr {
   int16_t pair[2];
 };
-Int8PairCorr MakeInt8PairCorr(const ActBlockQ8& x, int quant_offset);
-// The same from a block's pair sums (QuantizeActivationsFn).
+// A block's pair sums (as QuantizeActivationsFn returns them): its quants at elements 4g, 4g + 1
+// (sums[0]) and 4g + 2, 4g + 3 (sums[1]) over its eight groups g.
+inline void Int8PairSums(const ActBlockQ8& x, int32_t* sums) {
+  sums[0] = sums[1] = 0;
+  for (int i = 0; i < ActBlockQ8::kElems; ++i) sums[(i % 4) / 2] += x.qs[i];
+}
 inline Int8PairCorr MakeInt8PairCorr(const int32_t* pair_sums, int quant_offset) {
   return {{static_cast<int16_t>(-quant_offset * pair_sums[0]),
            static_cast<int16_t>(-quant_offset * pair_sums[1])}};
+}
+inline Int8PairCorr MakeInt8PairCorr(const ActBlockQ8& x, int quant_offset) {
+  int32_t sums[2];
+  Int8PairSums(x, sums);
+  return MakeInt8PairCorr(sums, quant_offset);
 }
 // y[t * ldy + r] (+)= sum over blocks b < n_blocks of panel[b].d[r] * x[t][b].d *
 //   (sum_i (panel quant of row r, element i - offset) * x[t][b].qs[i])
@@ -198,22 +206,11 @@ struct KernelTable {
   SoftmaxFn softmax = nullptr;
 };
 
-// Whether prefill of weight type t runs on the table's int8 panels.
+// Whether prefill of weight type t runs on the table's int8 panels: the types with a packer
+// (every table has the scalar ones), Q8_0 only where the tile sums its 0..255 quants exactly.
 inline bool Int8PanelTakes(const KernelTable& k, DType t) {
-  if (k.int8_panel_gemm == nullptr) return false;
-  switch (t) {
-    case DType::kQ4_0:
-    case DType::kQ5_0:
-    case DType::kQ4_1:
-    case DType::kQ5_1:
-    case DType::kQ4_K:
-    case DType::kQ5_K:
-      return true;
-    case DType::kQ8_0:
-      return k.int8_panel_full_bytes;
-    default:
-      return false;
-  }
+  return k.int8_panel_gemm != nullptr && k.int8_panel_pack[static_cast<size_t>(t)] != nullptr &&
+         (t != DType::kQ8_0 || k.int8_panel_full_bytes);
 }
 
 // Scalar reference for a weight type paired with int8 activations, or null when there is none:

@@ -203,20 +203,20 @@ void Session::AttentionBlock(int l, int n) {
                 sizeof(float) * static_cast<size_t>(n * kv_dim));
   }
   const float* inv_freq = scratch_.rope_inv_freq(l);
-  std::vector<float> rotation(static_cast<size_t>(hd));  // one position's cos/sin, all heads
+  float* const rotation = scratch_.rope_rotation.data();  // one position's, for all its heads
   for (int t = 0; t < n; ++t) {
-    RopeRotation(static_cast<float>(position_ + t), inv_freq, hd, rotation.data());
+    RopeRotation(static_cast<float>(position_ + t), inv_freq, hd, rotation);
     for (int h = 0; h < lc.n_heads; ++h) {
       float* qh = &scratch_.q[t * q_dim + h * hd];
       if (c.qk_norm) RmsNorm(qh, L.q_norm.data(), eps, hd, qh);
-      ApplyRopeRotation(qh, hd, rotation.data());
+      ApplyRopeRotation(qh, hd, rotation);
       for (int64_t i = 0; i < hd; ++i) qh[i] *= c.query_scale;
     }
     if (!own_kv) continue;  // reads the source layer's cache rows
     for (int h = 0; h < lc.n_kv_heads; ++h) {
       float* kh = &scratch_.k[t * kv_dim + h * hd];
       if (c.qk_norm) RmsNorm(kh, L.k_norm.data(), eps, hd, kh);
-      ApplyRopeRotation(kh, hd, rotation.data());
+      ApplyRopeRotation(kh, hd, rotation);
       if (c.v_norm)
         RmsNormNoGain(&scratch_.v[t * kv_dim + h * hd], eps, hd, &scratch_.v[t * kv_dim + h * hd]);
     }

@@ -68,6 +68,7 @@ void SessionScratch::ForEachBuffer(Self& s, const Dims& n, Visit&& visit) {
   visit(s.moe.out_rows, rows(moe ? d : 0));
   visit(s.attention_scores, static_cast<size_t>(n.n_threads * n.max_keys));
   visit(s.rope_inv_freq_table, static_cast<size_t>(n.n_layers * n.rope_stride));
+  visit(s.rope_rotation, static_cast<size_t>(2 * n.rope_stride));
   visit(s.last_logits, static_cast<size_t>(n.vocab_size));
 }
 
@@ -76,7 +77,7 @@ SessionScratch::SessionScratch(const ModelConfig& c, int context_length, int max
     : dims_(Measure(c, context_length, max_batch, n_threads)) {
   // Every member but dims_ is a float buffer listed in ForEachBuffer (MoeScratch holds 7). A
   // buffer added to the class changes this size: list it there, then update the count.
-  static_assert(sizeof(SessionScratch) == sizeof(Dims) + 27 * sizeof(std::vector<float>),
+  static_assert(sizeof(SessionScratch) == sizeof(Dims) + 28 * sizeof(std::vector<float>),
                 "a SessionScratch member is missing from ForEachBuffer");
   ForEachBuffer(*this, dims_, [](std::vector<float>& buffer, size_t n) { buffer.assign(n, 0.f); });
   for (int l = 0; l < c.n_layers; ++l) {

@@ -41,6 +41,7 @@ class SessionScratch {
   MoeScratch moe;
   std::vector<float> attention_scores;     // [n_threads][max_keys]
   std::vector<float> rope_inv_freq_table;  // [n_layers][rope_stride]
+  std::vector<float> rope_rotation;        // one position's cos | sin, [2 * rope_stride]
   std::vector<float> last_logits;          // [vocab_size]
 
  private:

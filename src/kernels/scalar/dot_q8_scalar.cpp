@@ -33,9 +33,7 @@ void QuantizeActivationsQ8(const float* x, ActBlockQ8* y, int64_t n) {
 void QuantizeActivationsScalar(const float* x, ActBlockQ8* y, int64_t n, int32_t* pair_sums) {
   QuantizeActivationsQ8(x, y, n);
   for (int64_t b = 0; pair_sums != nullptr && b < n / ActBlockQ8::kElems; ++b) {
-    int32_t* sums = pair_sums + 2 * b;
-    sums[0] = sums[1] = 0;
-    for (int i = 0; i < ActBlockQ8::kElems; ++i) sums[(i % 4) / 2] += y[b].qs[i];
+    Int8PairSums(y[b], pair_sums + 2 * b);
   }
 }
 

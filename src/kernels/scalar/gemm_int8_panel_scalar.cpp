@@ -3,12 +3,6 @@
 
 namespace gemma {
 
-Int8PairCorr MakeInt8PairCorr(const ActBlockQ8& x, int quant_offset) {
-  int32_t pair[2] = {0, 0};
-  for (int i = 0; i < ActBlockQ8::kElems; ++i) pair[(i % 4) / 2] += x.qs[i];
-  return MakeInt8PairCorr(pair, quant_offset);
-}
-
 void Int8PanelGemmScalar(const Int8PanelBlock* panel, int64_t n_blocks, const ActBlockQ8* x,
                          const Int8PairCorr* x_corr, int64_t x_stride, int64_t n_tokens,
                          int64_t n_rows, float* y, int64_t ldy, bool accumulate) {

@@ -23,6 +23,18 @@ inline float HorizontalSum(__m512 v) {
   return s;
 }
 
+// Stores (or adds to) one token's 16 panel outputs; a partial panel writes only the first n_rows.
+inline void StoreRows16(__m512 acc, float* out, int64_t n_rows, bool accumulate) {
+  if (n_rows == 16) {
+    if (accumulate) acc = _mm512_add_ps(acc, _mm512_loadu_ps(out));
+    _mm512_storeu_ps(out, acc);
+    return;
+  }
+  alignas(64) float tmp[16];
+  _mm512_store_ps(tmp, acc);
+  for (int64_t r = 0; r < n_rows; ++r) out[r] = accumulate ? out[r] + tmp[r] : tmp[r];
+}
+
 // An f16 value (a block scale) at any byte address.
 inline float LoadF16(const uint8_t* p) {
   uint16_t h;
@@ -57,10 +69,7 @@ struct LoadBF16Row {
   static float Scalar(const uint16_t* p) {
     uint16_t h;
     std::memcpy(&h, p, 2);
-    const uint32_t bits = uint32_t{h} << 16;
-    float f;
-    std::memcpy(&f, &bits, 4);
-    return f;
+    return BF16ToF32(h);
   }
 };
 

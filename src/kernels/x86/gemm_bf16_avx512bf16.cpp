@@ -31,17 +31,7 @@ void Micro(const uint32_t* panel, int64_t kc_pairs, const uint32_t* x, int64_t l
       acc[t] = _mm512_dpbf16_ps(acc[t], w, a);
     }
   }
-  for (int t = 0; t < NT; ++t) {
-    float* out = y + t * ldy;
-    if (n_rows == kPanelRows) {
-      const __m512 old = accumulate ? _mm512_loadu_ps(out) : _mm512_setzero_ps();
-      _mm512_storeu_ps(out, _mm512_add_ps(old, acc[t]));
-      continue;
-    }
-    alignas(64) float v[kPanelRows];
-    _mm512_store_ps(v, acc[t]);
-    for (int64_t r = 0; r < n_rows; ++r) out[r] = accumulate ? out[r] + v[r] : v[r];
-  }
+  for (int t = 0; t < NT; ++t) StoreRows16(acc[t], y + t * ldy, n_rows, accumulate);
 }
 
 void Bf16PanelGemmAvx512(const uint32_t* panel, int64_t kc_pairs, const uint32_t* x, int64_t ldx,

@@ -12,18 +12,6 @@ namespace {
 static_assert(kPanelRows == 16, "a panel row block is one 512-bit register");
 constexpr int kTokens = 2 * kPanelTokens;
 
-// Stores (or adds) one token's 16 outputs; a partial panel writes only the first n_rows.
-inline void StoreToken(__m512 acc, float* out, int64_t n_rows, bool accumulate) {
-  if (n_rows == kPanelRows) {
-    if (accumulate) acc = _mm512_add_ps(acc, _mm512_loadu_ps(out));
-    _mm512_storeu_ps(out, acc);
-    return;
-  }
-  alignas(64) float tmp[kPanelRows];
-  _mm512_store_ps(tmp, acc);
-  for (int64_t r = 0; r < n_rows; ++r) out[r] = accumulate ? out[r] + tmp[r] : tmp[r];
-}
-
 template <int NT>
 void Micro(const float* panel, int64_t kc, const float* x, int64_t ldx, int64_t n_rows, float* y,
            int64_t ldy, bool accumulate) {
@@ -34,7 +22,7 @@ void Micro(const float* panel, int64_t kc, const float* x, int64_t ldx, int64_t 
     for (int t = 0; t < NT; ++t)
       acc[t] = _mm512_fmadd_ps(w, _mm512_set1_ps(x[t * ldx + k]), acc[t]);
   }
-  for (int t = 0; t < NT; ++t) StoreToken(acc[t], y + t * ldy, n_rows, accumulate);
+  for (int t = 0; t < NT; ++t) StoreRows16(acc[t], y + t * ldy, n_rows, accumulate);
 }
 
 void PanelGemmAvx512(const float* panel, int64_t kc, const float* x, int64_t ldx, int64_t n_tokens,

@@ -139,16 +139,7 @@ struct Int8TileVnni {
         acc[t] = _mm512_fmadd_ps(scale, _mm512_cvtepi32_ps(s[t]), acc[t]);
       }
     }
-    for (int t = 0; t < NT; ++t) {
-      if (n_rows == kInt8PanelRows) {
-        const __m512 old = accumulate ? _mm512_loadu_ps(y[t]) : _mm512_setzero_ps();
-        _mm512_storeu_ps(y[t], _mm512_add_ps(old, acc[t]));
-      } else {
-        alignas(64) float v[kInt8PanelRows];
-        _mm512_store_ps(v, acc[t]);
-        for (int64_t r = 0; r < n_rows; ++r) y[t][r] = accumulate ? y[t][r] + v[r] : v[r];
-      }
-    }
+    for (int t = 0; t < NT; ++t) StoreRows16(acc[t], y[t], n_rows, accumulate);
   }
 };
 
