@@ -406,7 +406,7 @@ TEST_P(KernelVsScalar, PanelGemmMatchesScalarOnOddShapes) {
   for (int64_t kc : {1, 7, 37, 256}) {
     std::vector<float> panel(static_cast<size_t>(kc * kPanelRows));
     for (float& v : panel) v = nd(rng);
-    const int64_t ldx = kc + 3, ldy = 19;
+    const int64_t ldx = kc + 3, ldy = 35;
     // Every count up to two AVX-512 groups and one more, then a few longer runs.
     const std::vector<int64_t> token_counts = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11,
                                                12, 13, 14, 17, 18, 23, 24, 25, 29, 36, 41};
@@ -432,8 +432,8 @@ TEST_P(KernelVsScalar, PanelGemmMatchesScalarOnOddShapes) {
 }
 
 // The bf16 pair panel kernel (tables whose CPU multiplies bf16 pairs) against the scalar one:
-// token counts across its 12-token groups, partial panels, odd pair counts, strides, unaligned
-// activations, overwrite and accumulate.
+// token counts across its 8-token groups, partial panels (within either half of the 32 rows), odd
+// pair counts, strides, unaligned activations, overwrite and accumulate.
 TEST_P(KernelVsScalar, Bf16PanelGemmMatchesScalarOnOddShapes) {
   const Bf16PanelGemmFn gemm = KernelsFor(GetParam()).bf16_panel_gemm;
   if (gemm == nullptr) {
@@ -448,14 +448,14 @@ TEST_P(KernelVsScalar, Bf16PanelGemmMatchesScalarOnOddShapes) {
                                                            << 16;
   };
   for (int64_t kc : {1, 7, 37, 128}) {
-    std::vector<uint32_t> panel(static_cast<size_t>(kc * kPanelRows));
+    std::vector<uint32_t> panel(static_cast<size_t>(kc * kBf16PanelRows));
     for (uint32_t& v : panel) v = random_pair();
-    const int64_t ldx = kc + 3, ldy = 19;
+    const int64_t ldx = kc + 3, ldy = 35;
     constexpr int64_t kMaxTokens = 29;
     std::vector<uint32_t> x(static_cast<size_t>(kMaxTokens * ldx + 1));
     for (uint32_t& v : x) v = random_pair();
-    for (int64_t tokens : {1, 5, 11, 12, 13, 24, 29}) {
-      for (int64_t rows : {1, 5, 16}) {
+    for (int64_t tokens : {1, 5, 7, 8, 9, 16, 29}) {
+      for (int64_t rows : {1, 5, 16, 17, 31, 32}) {
         for (bool accumulate : {false, true}) {
           std::vector<float> y(static_cast<size_t>(kMaxTokens * ldy), 0.5f), y_ref = y;
           Bf16PanelGemmScalar(panel.data(), kc, x.data() + 1, ldx, tokens, rows, y_ref.data(), ldy,
@@ -468,6 +468,27 @@ TEST_P(KernelVsScalar, Bf16PanelGemmMatchesScalarOnOddShapes) {
           }
         }
       }
+    }
+  }
+}
+
+// The bf16 pair packer writes what the scalar one writes, for every row count of a panel, pair
+// counts with and without a partial group of 16, from an odd pair offset in rows at any stride.
+TEST_P(KernelVsScalar, Bf16PanelPackMatchesScalar) {
+  const Bf16PanelPackFn pack = KernelsFor(GetParam()).bf16_panel_pack;
+  if (pack == nullptr) GTEST_SKIP() << IsaName(GetParam()) << " has no bf16 pair kernel";
+  std::mt19937 rng(43);
+  const int64_t row_pairs = 75;
+  const uint64_t row_bytes = 4 * row_pairs + 6;  // rows start at every 2-byte offset mod 4
+  std::vector<uint8_t> bytes(row_bytes * kBf16PanelRows + 8);
+  for (uint8_t& b : bytes) b = static_cast<uint8_t>(rng());
+  for (int64_t kp : {1, 15, 16, 17, 40, 64}) {
+    for (int64_t n_rows = 1; n_rows <= kBf16PanelRows; ++n_rows) {
+      const int64_t p0 = 3;
+      std::vector<uint32_t> got(static_cast<size_t>(kp * kBf16PanelRows), 0x5a5a5a5a), want(got);
+      Bf16PanelPackScalar(bytes.data() + 2, row_bytes, n_rows, p0, kp, want.data());
+      pack(bytes.data() + 2, row_bytes, n_rows, p0, kp, got.data());
+      ASSERT_EQ(got, want) << "pairs " << kp << " rows " << n_rows;
     }
   }
 }

@@ -67,17 +67,27 @@ using DequantizeRowFn = void (*)(const uint8_t* src, float* dst, int64_t n);
 using PanelTransposeFn = void (*)(const float* rows, int64_t ld, int64_t kc, float* panel);
 
 // BF16 prefill GEMM where the CPU multiplies bf16 pairs (AVX512-BF16 vdpbf16ps: twice the MACs
-// of an f32 FMA): the f32 panel layout with a bf16 pair for each element. panel[p * kPanelRows
-// + r] holds row r's elements 2p, 2p + 1 as stored (low half first), x[t * ldx + p] token t's
-// activations 2p, 2p + 1 rounded to bf16 (F32ToBF16), and
+// of an f32 FMA): the f32 panel layout with a bf16 pair for each element, over kBf16PanelRows
+// rows (two registers of 16: each broadcast activation pair then feeds two instructions, which
+// halves the loads per product). panel[p * kBf16PanelRows + r] holds row r's elements 2p, 2p + 1
+// as stored (low half first), x[t * ldx + p] token t's activations 2p, 2p + 1 rounded to bf16
+// (F32ToBF16), and
 //   y[t * ldy + r] (+)= sum_{p < kc_pairs} (w[r][2p] x[t][2p] + w[r][2p + 1] x[t][2p + 1])
-// in f32 (bf16 products are exact in f32) for t < n_tokens, r < n_rows <= kPanelRows.
+// in f32 (bf16 products are exact in f32) for t < n_tokens, r < n_rows <= kBf16PanelRows.
+constexpr int kBf16PanelRows = 32;
 using Bf16PanelGemmFn = void (*)(const uint32_t* panel, int64_t kc_pairs, const uint32_t* x,
                                  int64_t ldx, int64_t n_tokens, int64_t n_rows, float* y,
                                  int64_t ldy, bool accumulate);
 // The scalar version (the oracle in tests; no table uses it).
 void Bf16PanelGemmScalar(const uint32_t* panel, int64_t kc_pairs, const uint32_t* x, int64_t ldx,
                          int64_t n_tokens, int64_t n_rows, float* y, int64_t ldy, bool accumulate);
+// Packs pairs [p0, p0 + kp) of n_rows <= kBf16PanelRows BF16 rows (row r at rows + r *
+// row_bytes) into panel[p * kBf16PanelRows + r] (p < kp), rows past n_rows zero: a 32-bit
+// transpose of the mapped rows, no conversion.
+using Bf16PanelPackFn = void (*)(const uint8_t* rows, uint64_t row_bytes, int64_t n_rows,
+                                 int64_t p0, int64_t kp, uint32_t* panel);
+void Bf16PanelPackScalar(const uint8_t* rows, uint64_t row_bytes, int64_t n_rows, int64_t p0,
+                         int64_t kp, uint32_t* panel);
 
 // Int8 prefill GEMM for Q4_0, Q5_0, Q4_1, Q5_1, Q4_K and Q5_K weights, and Q8_0 on the VNNI
 // tables (int8 activations, as llama.cpp's): kInt8PanelRows rows are repacked per 32-element block
@@ -197,6 +207,7 @@ struct KernelTable {
   std::array<Int8PanelPackFn, static_cast<size_t>(DType::kCount)> int8_panel_pack{};
   bool int8_panel_full_bytes = false;  // its tile sums quants 0..255 exactly: Q8_0 takes it too
   Bf16PanelGemmFn bf16_panel_gemm = nullptr;  // BF16 prefill in bf16 pairs; null: f32 panels
+  Bf16PanelPackFn bf16_panel_pack = nullptr;  // its packer (set with it)
   // Indexed by the KV cache's dtype; F32, F16, BF16 and Q8_0 are filled in every table.
   std::array<KvScoresFn, static_cast<size_t>(DType::kCount)> kv_scores{};
   std::array<KvAccumulateFn, static_cast<size_t>(DType::kCount)> kv_accumulate{};
@@ -225,9 +236,10 @@ std::vector<Isa> SupportedIsas();
 // The table for `isa`; throws Error(kUsage) when it is not compiled in or not supported here.
 const KernelTable& KernelsFor(Isa isa);
 
-// Tests only: makes KernelsFor and SupportedIsas serve the table `fill` builds for an `isa` this
-// CPU cannot run (the AVX-512 kernels compiled against SIMDe's portable emulation of their
-// intrinsics, tests/avx512_emulation.cpp). Must be called before the first KernelsFor.
+// Tests only: makes KernelsFor and SupportedIsas serve the table `fill` builds for `isa`, an ISA
+// this CPU cannot run or (GEMMA_TEST_EMULATE_X86=1) one it can (the AVX-512 kernels compiled
+// against SIMDe's portable emulation of their intrinsics, tests/x86_emulation.cpp). Must be
+// called before the first KernelsFor.
 void EmulateIsaForTests(Isa isa, void (*fill)(KernelTable*));
 
 // Picks the table: `request` ("auto", "", "scalar", "avx2", "avx2-f32", "avx-vnni", "avx512",

@@ -3,7 +3,6 @@
 // panel is a 32-bit transpose of the mapped rows (no dequantization); the token block's
 // activations are rounded to bf16 pairs once per call, as llama.cpp does for BF16 weights.
 #include <algorithm>
-#include <cstring>
 #include <vector>
 
 #include "core/dtype.h"
@@ -13,20 +12,10 @@ namespace gemma {
 namespace {
 
 constexpr int64_t kKPairs = 128;  // a k block of 256 elements, as the f32 path
-constexpr int64_t kTokenBlock = 44 * kPanelTokens;
-constexpr int64_t kMaxChunkPanels = 4;
-
-// Pairs [p0, p0 + kp) of rows [r0, r0 + n_rows) of w into panel[p * kPanelRows + r]; rows past
-// n_rows are zero.
-void PackBf16Panel(const TensorView& w, int64_t r0, int64_t n_rows, int64_t p0, int64_t kp,
-                   uint32_t* panel) {
-  if (n_rows < kPanelRows) std::fill(panel, panel + kp * kPanelRows, 0u);
-  for (int64_t r = 0; r < n_rows; ++r) {
-    const uint8_t* src =
-        w.data + static_cast<uint64_t>(r0 + r) * w.row_bytes() + static_cast<uint64_t>(p0) * 4;
-    for (int64_t p = 0; p < kp; ++p) std::memcpy(&panel[p * kPanelRows + r], src + 4 * p, 4);
-  }
-}
+// Token blocks in whole groups of the AVX512-BF16 tile (8 tokens).
+constexpr int64_t kTileTokens = 8;
+constexpr int64_t kTokenBlock = 33 * kTileTokens;  // 264, as the f32 path
+constexpr int64_t kMaxChunkPanels = 2;             // 64 rows
 
 inline uint32_t Bf16Pair(const float* x) {
   return static_cast<uint32_t>(F32ToBF16(x[0])) | static_cast<uint32_t>(F32ToBF16(x[1])) << 16;
@@ -35,20 +24,21 @@ inline uint32_t Bf16Pair(const float* x) {
 }  // namespace
 
 bool PackedMatMulBf16Takes(const KernelTable& k, const TensorView& w) {
-  return k.bf16_panel_gemm != nullptr && w.dtype == DType::kBF16 && w.row_elems() % 2 == 0;
+  return k.bf16_panel_gemm != nullptr && k.bf16_panel_pack != nullptr && w.dtype == DType::kBF16 &&
+         w.row_elems() % 2 == 0;
 }
 
 void PackedMatMulBf16(const KernelTable& k, ThreadPool& pool, const TensorView& w, const float* x,
                       int64_t n_tokens, int64_t ldx, float* y, int64_t ldy) {
   const int64_t pairs = w.row_elems() / 2;
-  const int64_t token_block = EqualTokenBlock(n_tokens, kTokenBlock, kPanelTokens);
+  const int64_t token_block = EqualTokenBlock(n_tokens, kTokenBlock, kTileTokens);
   // One token block's activations as bf16 pairs, k block by k block: block kb holds
   // [token][pair] with row length kp, starting at p0 * nt.
   thread_local std::vector<uint32_t> packed_x;
   packed_x.resize(static_cast<size_t>(std::min(token_block, n_tokens) * pairs));
   uint32_t* const px = packed_x.data();
   PackedLoop(
-      pool, w, n_tokens, {kPanelRows, token_block, 2 * kKPairs, kMaxChunkPanels},
+      pool, w, n_tokens, {kBf16PanelRows, token_block, 2 * kKPairs, kMaxChunkPanels},
       [&](int64_t t0, int64_t nt, int64_t a, int64_t b) {
         for (int64_t t = a; t < b; ++t) {
           const float* xt = x + (t0 + t) * ldx;
@@ -62,9 +52,10 @@ void PackedMatMulBf16(const KernelTable& k, ThreadPool& pool, const TensorView& 
       [&](int64_t r0, int64_t rows, int64_t k0, int64_t kc, int64_t t0, int64_t nt,
           auto&& prefetch_next) {
         thread_local std::vector<uint32_t> panel;
-        panel.resize(static_cast<size_t>(kKPairs * kPanelRows));
+        panel.resize(static_cast<size_t>(kKPairs * kBf16PanelRows));
         const int64_t p0 = k0 / 2, kp = kc / 2;
-        PackBf16Panel(w, r0, rows, p0, kp, panel.data());
+        k.bf16_panel_pack(w.data + static_cast<uint64_t>(r0) * w.row_bytes(), w.row_bytes(), rows,
+                          p0, kp, panel.data());
         prefetch_next();
         k.bf16_panel_gemm(panel.data(), kp, px + p0 * nt, kp, nt, rows, y + t0 * ldy + r0, ldy,
                           /*accumulate=*/p0 > 0);

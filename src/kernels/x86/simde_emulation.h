@@ -46,10 +46,21 @@ inline simde__m512i cvtepu16_epi32(simde__m256i a) {
   return r;
 }
 
+inline simde__m512i maskz_loadu_epi32(simde__mmask16 k, const void* p) {
+  int32_t v[16] = {};
+  for (int i = 0; i < 16; ++i) {
+    if ((k >> i) & 1) std::memcpy(&v[i], static_cast<const char*>(p) + 4 * i, 4);
+  }
+  simde__m512i r;
+  std::memcpy(&r, v, sizeof r);
+  return r;
+}
+
 }  // namespace gemma::emulated::simde_gaps
 
 #define _mm512_cvtepi32_ps(a) ::gemma::emulated::simde_gaps::cvtepi32_ps(a)
 #define _mm512_cvtph_ps(a) ::gemma::emulated::simde_gaps::cvtph_ps(a)
 #define _mm512_cvtepu16_epi32(a) ::gemma::emulated::simde_gaps::cvtepu16_epi32(a)
+#define _mm512_maskz_loadu_epi32(k, p) ::gemma::emulated::simde_gaps::maskz_loadu_epi32(k, p)
 // AVX-VNNI's 256-bit vpdpbusd is AVX512-VNNI's with a VEX encoding: the same operation.
 #define _mm256_dpbusd_avx_epi32(src, a, b) _mm256_dpbusd_epi32(src, a, b)
