@@ -604,21 +604,23 @@ TEST_P(KernelVsScalar, PackedMatMulMatchesDequantizedProduct) {
     }
 }
 
-// The int8 prefill panel kernel against the scalar one, for Q4_0's quants (0..15, offset 8),
-// Q5_0's (0..31, offset 16) and, on tables that take it, Q8_0's (0..255, no offset): every row
-// count of a panel, token counts up to two tiles and one more, partial k ranges, overwrite and
-// accumulate, outputs with a stride; and extreme blocks (quants 0 or the largest, activations
-// +-127, with long runs of one sign) where the AVX2 kernel's wrapping int16 sums are at the edge of
-// their range.
+// The int8 prefill panel kernel against exact integer block sums, for Q4_0's quants (0..15,
+// offset 8), Q5_0's (0..31, offset 16) and, on tables with signed panels, Q8_0's (0..255, offset
+// 128): every row count of a panel, token counts up to two tiles and one more, partial k ranges,
+// overwrite and accumulate, outputs with a stride; and extreme blocks (quants 0 or the largest,
+// activations +-127, with long runs of one sign) where the AVX2 kernel's wrapping int16 sums are
+// at the edge of their range. Signed-panel tables get the panel through their own
+// int8_panel_to_signed and the activations as q + 128, as PackedMatMulInt8 hands them.
 void CheckInt8PanelGemm(const KernelTable& simd) {
   std::mt19937 rng(29);
   std::uniform_int_distribution<int> act(-127, 127), coin(0, 1);
   std::normal_distribution<float> nd;
+  const bool signed_panels = simd.int8_panel_to_signed != nullptr;
   for (const DType type : {DType::kQ4_0, DType::kQ5_0, DType::kQ8_0})
     for (bool extremes : {false, true}) {
       if (type == DType::kQ8_0 && !Int8PanelTakes(simd, type)) continue;
       const int offset = Int8PanelQuantOffset(type);
-      const int max_quant = type == DType::kQ8_0 ? 255 : 2 * offset - 1;
+      const int max_quant = 2 * offset - 1;
       std::uniform_int_distribution<int> quant(0, max_quant);
       // Extreme blocks: each row is all 0 or all max_quant and each activation block all +127 or
       // all -127, so some row/token pairs sum 16 products of -offset * 127 in one int16 lane.
@@ -650,28 +652,44 @@ void CheckInt8PanelGemm(const KernelTable& simd) {
             for (int8_t& q : x[i].qs) q = static_cast<int8_t>(extremes ? block_sign : act(rng));
             corr[i] = MakeInt8PairCorr(x[i], offset);
           }
+          std::vector<Int8PanelBlock> tile_panel = panel;
+          std::vector<ActBlockQ8> tile_x = x;
+          if (signed_panels) {
+            simd.int8_panel_to_signed(tile_panel.data(), n_blocks, offset);
+            for (ActBlockQ8& b : tile_x)
+              for (int8_t& q : b.qs) q = static_cast<int8_t>(q ^ 0x80);
+          }
           for (int64_t tokens = 1; tokens <= max_tokens; ++tokens) {
             for (bool accumulate : {false, true}) {
               const int64_t ldy = kInt8PanelRows + 3;
-              std::vector<float> y(static_cast<size_t>(ldy * tokens), 0.5f), y_ref(y);
-              simd.int8_panel_gemm(panel.data(), n_blocks, x.data(), corr.data(), x_stride, tokens,
-                                   n_rows, y.data(), ldy, accumulate);
-              Int8PanelGemmScalar(panel.data(), n_blocks, x.data(), corr.data(), x_stride, tokens,
-                                  n_rows, y_ref.data(), ldy, accumulate);
+              std::vector<float> y(static_cast<size_t>(ldy * tokens), 0.5f);
+              simd.int8_panel_gemm(tile_panel.data(), n_blocks, tile_x.data(),
+                                   signed_panels ? nullptr : corr.data(), x_stride, tokens, n_rows,
+                                   y.data(), ldy, accumulate);
               for (size_t i = 0; i < y.size(); ++i) {
-                // Block terms in f32 summed in different orders: the error scales with the terms'
-                // magnitudes, not with their (possibly cancelling) sum.
                 const int64_t t = static_cast<int64_t>(i) / ldy, r = static_cast<int64_t>(i) % ldy;
-                double magnitude = 0;
+                // Exact block sums, scaled in double. Block terms in f32 summed in different
+                // orders: the error scales with the terms' magnitudes, not with their (possibly
+                // cancelling) sum.
+                double want = 0, magnitude = 0;
                 for (int64_t b = 0; r < n_rows && b < n_blocks; ++b) {
                   const ActBlockQ8& a = x[static_cast<size_t>(t * x_stride + b)];
                   const Int8PanelBlock& pb = panel[static_cast<size_t>(b)];
-                  double block = 0;
-                  for (int e = 0; e < 32; ++e)
-                    block += std::abs((pb.q[e / 4][4 * r + e % 4] - offset) * a.qs[e]);
-                  magnitude += std::fabs(pb.d[r] * a.d) * block;
+                  int64_t block = 0, block_abs = 0;
+                  for (int e = 0; e < 32; ++e) {
+                    const int64_t product = (pb.q[e / 4][4 * r + e % 4] - offset) * a.qs[e];
+                    block += product;
+                    block_abs += std::abs(product);
+                  }
+                  want += double(pb.d[r]) * a.d * double(block);
+                  magnitude += std::fabs(pb.d[r] * a.d) * double(block_abs);
                 }
-                ASSERT_NEAR(y[i], y_ref[i], 2e-6 * magnitude + 1e-5 * (1 + std::fabs(y_ref[i])))
+                if (r >= n_rows) {
+                  ASSERT_EQ(y[i], 0.5f) << "a row past n_rows was written, at " << i;
+                  continue;
+                }
+                if (accumulate) want += 0.5;
+                ASSERT_NEAR(y[i], want, 2e-6 * magnitude + 1e-5 * (1 + std::fabs(want)))
                     << IsaName(simd.isa) << " " << DTypeName(type) << (extremes ? " extreme" : "")
                     << " blocks " << n_blocks << " rows " << n_rows << " tokens " << tokens
                     << " at " << i;
@@ -681,6 +699,44 @@ void CheckInt8PanelGemm(const KernelTable& simd) {
         }
       }
     }
+}
+
+// Signed panels (VNNI tables): the table's conversion writes what the scalar one writes, quants
+// and row corrections, for Q4_0-, Q5_0- and Q8_0-range quants; scales untouched.
+TEST_P(KernelVsScalar, Int8PanelToSignedMatchesScalar) {
+  const Int8PanelToSignedFn to_signed = KernelsFor(GetParam()).int8_panel_to_signed;
+  if (to_signed == nullptr) GTEST_SKIP() << IsaName(GetParam()) << " takes unsigned panels";
+  std::mt19937 rng(47);
+  for (const int offset : {8, 16, 128}) {
+    std::uniform_int_distribution<int> quant(0, 2 * offset - 1);
+    std::vector<Int8PanelBlock> want(5);
+    for (Int8PanelBlock& b : want) {
+      for (auto& group : b.q)
+        for (uint8_t& q : group) q = static_cast<uint8_t>(quant(rng));
+      for (float& d : b.d) d = static_cast<float>(quant(rng));
+      std::memset(b.row_corr, 0x5a, sizeof b.row_corr);  // garbage: must be overwritten
+    }
+    const std::vector<Int8PanelBlock> unsigned_panel = want;
+    std::vector<Int8PanelBlock> got = want;
+    Int8PanelToSignedScalar(want.data(), static_cast<int64_t>(want.size()), offset);
+    to_signed(got.data(), static_cast<int64_t>(got.size()), offset);
+    for (size_t b = 0; b < want.size(); ++b) {
+      ASSERT_EQ(std::memcmp(&got[b], &want[b], sizeof want[b]), 0)
+          << "offset " << offset << " block " << b;
+    }
+    // And the scalar one is what the panel contract says: q - offset, -128 times the row sum.
+    for (size_t b = 0; b < want.size(); ++b) {
+      for (int r = 0; r < kInt8PanelRows; ++r) {
+        int32_t sum = 0;
+        for (int e = 0; e < 32; ++e) {
+          const int w = static_cast<int8_t>(want[b].q[e / 4][4 * r + e % 4]);
+          ASSERT_EQ(w, unsigned_panel[b].q[e / 4][4 * r + e % 4] - offset);
+          sum += w;
+        }
+        ASSERT_EQ(want[b].row_corr[r], -128 * sum);
+      }
+    }
+  }
 }
 
 // Every table's int8 panel packers write what the scalar ones write, byte for byte (quants,

@@ -98,31 +98,46 @@ void Bf16PanelPackScalar(const uint8_t* rows, uint64_t row_bytes, int64_t n_rows
 // enters as the starting value of the int16 sums (Int8PairCorr), so the block's result is exact in
 // int16 (|sum of 16 products (q - 16) * x| <= 16 * 16 * 127 = 32,512) even though the partial
 // sums wrap.
+// VNNI tables (vpdpbusd sums in int32) take the panels signed instead (KernelTable::
+// int8_panel_to_signed after packing): quants q - offset as int8 and the activations as unsigned
+// bytes x + 128, so the "+ 128 x" comes back as one correction per row and block, -128 times the
+// row's quant sum, which starts every token's sums: no per-token correction, and Q8_0 (q + 128
+// stored, offset 128) is exact without a bias.
 constexpr int kInt8PanelRows = 16;
 struct alignas(32) Int8PanelBlock {
   uint8_t q[8][4 * kInt8PanelRows];  // q[g][4 * r + j] = quant of row r, element 4 * g + j
   float d[kInt8PanelRows];           // the rows' block scales
+  int32_t row_corr[kInt8PanelRows];  // signed panels only: -128 * sum of the row's quants
 };
 // The offset the unsigned quants of a weight type carry in an int8 panel (a K-quant sub-block of
 // 32 is one panel block): Q4_0's and Q5_0's own (8, 16); none for the 0..15 of Q4_1 and Q4_K;
-// 16 for the 0..31 of Q5_1 and Q5_K, to keep the int16 bound above; none for Q8_0, stored as
-// q + 128 in 0..255, which only tiles summing in int32 (VNNI) multiply exactly. The types with a
-// minimum, and Q8_0's "- 128", come back through a bias (matmul_packed_int8.cpp).
+// 16 for the 0..31 of Q5_1 and Q5_K, to keep the int16 bound above; 128 for Q8_0, stored as
+// q + 128 in 0..255, which only signed panels take (Int8PanelTakes). The minimum of the types
+// that have one comes back through a bias (matmul_packed_int8.cpp).
 constexpr int Int8PanelQuantOffset(DType t) {
-  return t == DType::kQ4_0                                               ? 8
-         : (t == DType::kQ4_K || t == DType::kQ4_1 || t == DType::kQ8_0) ? 0
-                                                                         : 16;
+  return t == DType::kQ4_0                          ? 8
+         : t == DType::kQ8_0                        ? 128
+         : (t == DType::kQ4_K || t == DType::kQ4_1) ? 0
+                                                    : 16;
+}
+// Whether a type's panels carry a bias (the types with a minimum).
+constexpr bool Int8PanelBiased(DType t) {
+  return t == DType::kQ4_1 || t == DType::kQ5_1 || t == DType::kQ4_K || t == DType::kQ5_K;
 }
 // Packs blocks [b0, b0 + nb) (32 elements each; for K-quants, sub-block j of super-block s is
 // block 8 s + j) of n_rows <= kInt8PanelRows weight rows (row r at rows + r * row_bytes) into
 // out[0, nb): quants unsigned with the type's Int8PanelQuantOffset, d[r] the block's scale, rows
-// past n_rows zero. Types with a minimum, and Q8_0 (stored as q + 128), also get
-// bias[b * kInt8PanelRows + r], which makes d (q - offset) + bias the dequantized value.
+// past n_rows zero. Int8PanelBiased types also get bias[b * kInt8PanelRows + r], which makes
+// d (q - offset) + bias the dequantized value.
 using Int8PanelPackFn = void (*)(const uint8_t* rows, uint64_t row_bytes, int64_t n_rows,
                                  int64_t b0, int64_t nb, Int8PanelBlock* out, float* bias);
+// Turns n_blocks packed blocks signed in place (see above): quants q - quant_offset, row_corr.
+using Int8PanelToSignedFn = void (*)(Int8PanelBlock* panel, int64_t n_blocks, int quant_offset);
+void Int8PanelToSignedScalar(Int8PanelBlock* panel, int64_t n_blocks, int quant_offset);
 
-// Per token and block: -offset times the sum of the activations that meet quant bytes j = 0, 1
-// (pair[0]) and j = 2, 3 (pair[1]) of each group, i.e. the two int16 lanes maddubs fills per row.
+// Per token and block, for unsigned panels: -offset times the sum of the activations that meet
+// quant bytes j = 0, 1 (pair[0]) and j = 2, 3 (pair[1]) of each group, i.e. the two int16 lanes
+// maddubs fills per row.
 struct Int8PairCorr {
   int16_t pair[2];
 };
@@ -145,18 +160,15 @@ inline Int8PairCorr MakeInt8PairCorr(const ActBlockQ8& x, int quant_offset) {
 //   (sum_i (panel quant of row r, element i - offset) * x[t][b].qs[i])
 // for t < n_tokens, r < n_rows <= kInt8PanelRows; token t's blocks start at x + t * x_stride (and
 // x_corr + t * x_stride, x_corr[.] = MakeInt8PairCorr(x[.], offset)). Rows past n_rows must be
-// zero in the panel. Each ISA's tile takes as many tokens at a time as its registers hold
+// zero in the panel. On tables with signed panels the panel has been through
+// int8_panel_to_signed, x's quants are stored as unsigned bytes q + 128 (q ^ 0x80) and x_corr is
+// not read (may be null). Each ISA's tile takes as many tokens at a time as its registers hold
 // (int8_panel_tokens.h); kInt8PanelTokens is the AVX2 and NEON tiles' count, and callers cut
 // token blocks in multiples of it.
 constexpr int kInt8PanelTokens = 3;
 using Int8PanelGemmFn = void (*)(const Int8PanelBlock* panel, int64_t n_blocks, const ActBlockQ8* x,
                                  const Int8PairCorr* x_corr, int64_t x_stride, int64_t n_tokens,
                                  int64_t n_rows, float* y, int64_t ldy, bool accumulate);
-// The scalar version (the oracle in tests; no table uses it: without a SIMD one, these types'
-// prefill takes the f32 panels).
-void Int8PanelGemmScalar(const Int8PanelBlock* panel, int64_t n_blocks, const ActBlockQ8* x,
-                         const Int8PairCorr* x_corr, int64_t x_stride, int64_t n_tokens,
-                         int64_t n_rows, float* y, int64_t ldy, bool accumulate);
 
 // Attention over cached rows of one KV head: row j starts at kv + j * stride elements and holds
 // head_dim elements of the cache's type (F32, F16, BF16, or Q8_0 with stride and head_dim
@@ -205,7 +217,8 @@ struct KernelTable {
   Int8PanelGemmFn int8_panel_gemm = nullptr;   // int8 prefill (Int8PanelTakes); null: f32 panels
   // Its packers, for every type the panels can take (scalar at least).
   std::array<Int8PanelPackFn, static_cast<size_t>(DType::kCount)> int8_panel_pack{};
-  bool int8_panel_full_bytes = false;  // its tile sums quants 0..255 exactly: Q8_0 takes it too
+  // Set where the tile takes signed panels (VNNI); null: unsigned panels with Int8PairCorr.
+  Int8PanelToSignedFn int8_panel_to_signed = nullptr;
   Bf16PanelGemmFn bf16_panel_gemm = nullptr;  // BF16 prefill in bf16 pairs; null: f32 panels
   Bf16PanelPackFn bf16_panel_pack = nullptr;  // its packer (set with it)
   // Indexed by the KV cache's dtype; F32, F16, BF16 and Q8_0 are filled in every table.
@@ -218,10 +231,11 @@ struct KernelTable {
 };
 
 // Whether prefill of weight type t runs on the table's int8 panels: the types with a packer
-// (every table has the scalar ones), Q8_0 only where the tile sums its 0..255 quants exactly.
+// (every table has the scalar ones), Q8_0 only on signed panels (its offset 128 would overflow
+// the unsigned tiles' int16 corrections and maddubs' pair sums).
 inline bool Int8PanelTakes(const KernelTable& k, DType t) {
   return k.int8_panel_gemm != nullptr && k.int8_panel_pack[static_cast<size_t>(t)] != nullptr &&
-         (t != DType::kQ8_0 || k.int8_panel_full_bytes);
+         (t != DType::kQ8_0 || k.int8_panel_to_signed != nullptr);
 }
 
 // Scalar reference for a weight type paired with int8 activations, or null when there is none:

@@ -5,8 +5,8 @@
 // activations are quantized once per call, k block by k block (L2). A K-quant sub-block of 32 is
 // one panel block (scale d * sc[j]); its minimum (and Q4_1/Q5_1's), and the offset its quants are
 // stored with, come back through a bias per row and block that the f32 panel kernel multiplies with
-// each token's activation block sums (a product 32 times smaller than the int8 one); so does Q8_0's
-// "- 128".
+// each token's activation block sums (a product 32 times smaller than the int8 one). Tables with
+// signed panels (VNNI) turn each packed panel signed and take the activations as q + 128.
 #include <algorithm>
 #include <vector>
 
@@ -22,11 +22,6 @@ namespace {
 constexpr int64_t kMaxKBlocks = 40;
 constexpr int64_t kTokenBlock = 88 * kInt8PanelTokens;  // 264, as the f32 path
 constexpr int64_t kMaxChunkPanels = 8;
-
-// The types whose packer writes a bias: those with a minimum, and Q8_0.
-bool Int8PanelBiased(DType t) {
-  return t != DType::kQ4_0 && t != DType::kQ5_0;
-}
 
 }  // namespace
 
@@ -47,6 +42,7 @@ void PackedMatMulInt8(const KernelTable& k, ThreadPool& pool, const TensorView& 
   const Int8PanelPackFn pack = k.int8_panel_pack[static_cast<size_t>(w.dtype)];
   if (pack == nullptr) throw Error(ErrorKind::kInternal, "no int8 panel packer for this type");
   const bool biased = Int8PanelBiased(w.dtype);
+  const Int8PanelToSignedFn to_signed = k.int8_panel_to_signed;
   const int64_t blocks = n / 32;
   const int64_t k_chunks = (blocks + kMaxKBlocks - 1) / kMaxKBlocks;
   const int64_t chunk_blocks = (blocks + k_chunks - 1) / k_chunks;
@@ -76,7 +72,11 @@ void PackedMatMulInt8(const KernelTable& k, ThreadPool& pool, const TensorView& 
                                    pair_sums.data());
             for (int64_t i = 0; i < kcb; ++i) {
               const int32_t* sums = &pair_sums[static_cast<size_t>(2 * i)];
-              corr_all[at + i] = MakeInt8PairCorr(sums, quant_offset);
+              if (to_signed != nullptr) {
+                for (int8_t& q : xq_all[at + i].qs) q = static_cast<int8_t>(q ^ 0x80);  // q + 128
+              } else {
+                corr_all[at + i] = MakeInt8PairCorr(sums, quant_offset);
+              }
               if (biased)
                 dsum_all[at + i] = xq_all[at + i].d * static_cast<float>(sums[0] + sums[1]);
             }
@@ -93,6 +93,7 @@ void PackedMatMulInt8(const KernelTable& k, ThreadPool& pool, const TensorView& 
         float* const y_panel = y + t0 * ldy + r0;
         pack(w.data + static_cast<uint64_t>(r0) * w.row_bytes(), w.row_bytes(), rows, b0, kcb,
              panel.data(), bias.data());
+        if (to_signed != nullptr) to_signed(panel.data(), kcb, quant_offset);
         prefetch_next();
         k.int8_panel_gemm(panel.data(), kcb, xq_all + b0 * nt, corr_all + b0 * nt, kcb, nt, rows,
                           y_panel, ldy, /*accumulate=*/b0 > 0);

@@ -2,7 +2,7 @@
 // ARM servers): Q8_0 / Q4_0 weights against int8 activations (ActBlockQ8) for decode, and the
 // int8 Q4_0 prefill panel kernel. The "neon-dotprod" table, picked by default where the CPU has
 // the extension (its K-quant slots come from kquant_dotprod.cpp). Same integer math as the scalar
-// references (dot_q8_scalar.cpp, gemm_int8_panel_scalar.cpp); only *_dotprod.cpp files are built
+// references (dot_q8_scalar.cpp, the tests' panel reference); only *_dotprod.cpp files are built
 // with +dotprod.
 #include <arm_neon.h>
 

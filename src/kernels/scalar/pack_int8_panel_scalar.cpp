@@ -1,6 +1,7 @@
 // Scalar int8 panel packers (Int8PanelPackFn), the reference for the SIMD ones: each 32-element
 // block (a K-quant sub-block) of 16 rows becomes one Int8PanelBlock, quants unsigned as the
-// tiles multiply them, and the types with a minimum (and Q8_0's "- 128") get their bias.
+// tiles multiply them, and the types with a minimum get their bias. Also the reference for the
+// signed panels of the VNNI tables (Int8PanelToSignedFn).
 #include <algorithm>
 #include <cstddef>
 #include <cstring>
@@ -115,22 +116,20 @@ void PackK4Panel(const uint8_t* rows, uint64_t row_bytes, int64_t n_rows, int64_
   }
 }
 
-// The same for Q8_0 (an f16 scale, 32 signed quants): quants as q + 128 (0..255, for tiles that
-// sum in int32) and bias[b * kInt8PanelRows + r] = -128 * d, so d (q + 128) + bias = d q.
+// The same for Q8_0 (an f16 scale, 32 signed quants): quants as q + 128 (0..255; offset 128),
+// no bias.
 void PackQ8_0Panel(const uint8_t* rows, uint64_t row_bytes, int64_t n_rows, int64_t b0, int64_t nb,
-                   Int8PanelBlock* out, float* bias) {
+                   Int8PanelBlock* out, float* /*bias*/) {
   constexpr int kBlockBytes = 2 + 32;
   for (int64_t b = 0; b < nb; ++b) {
     Int8PanelBlock& pb = out[b];
-    float* row_bias = bias + b * kInt8PanelRows;
-    ClearPartialPanel(n_rows, &pb, row_bias);
+    ClearPartialPanel(n_rows, &pb, nullptr);
     for (int64_t r = 0; r < n_rows; ++r) {
       const uint8_t* blk =
           rows + static_cast<uint64_t>(r) * row_bytes + static_cast<uint64_t>(b0 + b) * kBlockBytes;
       uint16_t d;
       std::memcpy(&d, blk, 2);
       pb.d[r] = F16ToF32(d);
-      row_bias[r] = -128.f * pb.d[r];
       for (int g = 0; g < 8; ++g) {
         uint32_t four;
         std::memcpy(&four, blk + 2 + 4 * g, 4);
@@ -142,6 +141,21 @@ void PackQ8_0Panel(const uint8_t* rows, uint64_t row_bytes, int64_t n_rows, int6
 }
 
 }  // namespace
+
+void Int8PanelToSignedScalar(Int8PanelBlock* panel, int64_t n_blocks, int quant_offset) {
+  for (int64_t b = 0; b < n_blocks; ++b) {
+    Int8PanelBlock& pb = panel[b];
+    int32_t sums[kInt8PanelRows] = {};
+    for (int g = 0; g < 8; ++g) {
+      for (int i = 0; i < 4 * kInt8PanelRows; ++i) {
+        const auto w = static_cast<int8_t>(pb.q[g][i] - quant_offset);
+        pb.q[g][i] = static_cast<uint8_t>(w);
+        sums[i / 4] += w;
+      }
+    }
+    for (int r = 0; r < kInt8PanelRows; ++r) pb.row_corr[r] = -128 * sums[r];
+  }
+}
 
 void FillScalarInt8PanelPackers(KernelTable* table) {
   auto set = [&](DType t, Int8PanelPackFn f) {

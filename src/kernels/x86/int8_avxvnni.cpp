@@ -79,25 +79,27 @@ void DotRows(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const void* x
   }
 }
 
-// The Q4_0 prefill tile of gemm_int8_panel_avx2.cpp with vpdpbusd: per group of four quants, two
-// 256-bit loads (rows 0-7, 8-15) and, per token, two vpdpbusd against the four activation
-// bytes broadcast, into int32 sums that start at the block's correction. 16 x 3 fills the
-// sixteen registers.
+// The int8 prefill tile on signed panels (kernels.h), as int8_vnni_avx512.cpp's in two halves:
+// per group of four quants, two 256-bit loads of signed quants (rows 0-7, 8-15) and, per token,
+// two vpdpbusd against its four activation bytes (+ 128, unsigned) broadcast, into int32 sums
+// that start at the rows' correction. 16 x 3 fills the sixteen registers.
 struct Int8TileAvxVnni {
   static_assert(kInt8PanelRows == 16, "two 8-row halves per group");
   static constexpr int kTokens = kInt8PanelTokens;
   template <int NT>
   static void Run(const Int8PanelBlock* panel, int64_t n_blocks, const ActBlockQ8* x,
-                  const Int8PairCorr* x_corr, int64_t x_stride, float* const* y, int64_t n_rows,
+                  const Int8PairCorr* /*x_corr*/, int64_t x_stride, float* const* y, int64_t n_rows,
                   bool accumulate) {
     __m256 acc_lo[NT], acc_hi[NT];
     for (int t = 0; t < NT; ++t) acc_lo[t] = acc_hi[t] = _mm256_setzero_ps();
     for (int64_t b = 0; b < n_blocks; ++b) {
       const Int8PanelBlock& pb = panel[b];
+      const __m256i corr_lo = _mm256_load_si256(reinterpret_cast<const __m256i*>(pb.row_corr));
+      const __m256i corr_hi = _mm256_load_si256(reinterpret_cast<const __m256i*>(pb.row_corr + 8));
       __m256i s_lo[NT], s_hi[NT];
       for (int t = 0; t < NT; ++t) {
-        const Int8PairCorr& c = x_corr[t * x_stride + b];
-        s_lo[t] = s_hi[t] = _mm256_set1_epi32(int32_t{c.pair[0]} + int32_t{c.pair[1]});
+        s_lo[t] = corr_lo;
+        s_hi[t] = corr_hi;
       }
       for (int g = 0; g < 8; ++g) {
         const __m256i w_lo = _mm256_load_si256(reinterpret_cast<const __m256i*>(pb.q[g]));
@@ -106,8 +108,8 @@ struct Int8TileAvxVnni {
           int32_t four;
           std::memcpy(&four, x[t * x_stride + b].qs + 4 * g, 4);
           const __m256i a = _mm256_set1_epi32(four);
-          s_lo[t] = _mm256_dpbusd_avx_epi32(s_lo[t], w_lo, a);
-          s_hi[t] = _mm256_dpbusd_avx_epi32(s_hi[t], w_hi, a);
+          s_lo[t] = _mm256_dpbusd_avx_epi32(s_lo[t], a, w_lo);
+          s_hi[t] = _mm256_dpbusd_avx_epi32(s_hi[t], a, w_hi);
         }
       }
       const __m256 dw_lo = _mm256_load_ps(pb.d), dw_hi = _mm256_load_ps(pb.d + 8);
@@ -125,6 +127,28 @@ struct Int8TileAvxVnni {
   }
 };
 
+// Int8PanelToSignedFn in 256-bit halves (see int8_vnni_avx512.cpp's).
+void Int8PanelToSigned(Int8PanelBlock* panel, int64_t n_blocks, int quant_offset) {
+  const __m256i offset = _mm256_set1_epi8(static_cast<char>(quant_offset));
+  const __m256i ones = _mm256_set1_epi8(1);
+  for (int64_t b = 0; b < n_blocks; ++b) {
+    Int8PanelBlock& pb = panel[b];
+    __m256i sums[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
+    for (int g = 0; g < 8; ++g) {
+      for (int h = 0; h < 2; ++h) {
+        auto* at = reinterpret_cast<__m256i*>(pb.q[g] + 32 * h);
+        const __m256i w = _mm256_sub_epi8(_mm256_load_si256(at), offset);
+        _mm256_store_si256(at, w);
+        sums[h] = _mm256_dpbusd_avx_epi32(sums[h], ones, w);
+      }
+    }
+    for (int h = 0; h < 2; ++h) {
+      const __m256i corr = _mm256_slli_epi32(_mm256_sub_epi32(_mm256_setzero_si256(), sums[h]), 7);
+      _mm256_store_si256(reinterpret_cast<__m256i*>(pb.row_corr + 8 * h), corr);
+    }
+  }
+}
+
 }  // namespace
 
 void FillAvxVnniKernels(KernelTable* table) {
@@ -132,7 +156,7 @@ void FillAvxVnniKernels(KernelTable* table) {
   table->isa = Isa::kAvxVnni;
   table->dot_rows[static_cast<size_t>(DType::kQ8_0)] = &DotRows<UnsignedQ8_0>;
   table->dot_rows[static_cast<size_t>(DType::kQ4_0)] = &DotRows<UnsignedQ4_0>;
-  table->int8_panel_full_bytes = true;  // int32 sums
+  table->int8_panel_to_signed = &Int8PanelToSigned;
   table->int8_panel_gemm = &Int8PanelOverTokens<Int8TileAvxVnni>;
 }
 

@@ -65,10 +65,10 @@ struct GroupsQ8_0 {
   }
 };
 
-// Q4_0 (no bias) and Q8_0 (bias -128 d) panels.
-template <typename Groups, bool kBias>
+// Q4_0, Q5_0 and Q8_0 panels (no bias).
+template <typename Groups>
 void PackPanel(const uint8_t* rows, uint64_t row_bytes, int64_t n_rows, int64_t b0, int64_t nb,
-               Int8PanelBlock* out, float* bias) {
+               Int8PanelBlock* out, float* /*bias*/) {
   for (int64_t b = 0; b < nb; ++b) {
     Int8PanelBlock& pb = out[b];
     const uint64_t at = static_cast<uint64_t>(b0 + b) * Groups::kBlockBytes;
@@ -89,14 +89,7 @@ void PackPanel(const uint8_t* rows, uint64_t row_bytes, int64_t n_rows, int64_t 
     }
     for (int h = 0; h < 2; ++h) {
       const __m128i half = _mm_load_si128(reinterpret_cast<const __m128i*>(scales + 8 * h));
-      const __m256 d = _mm256_cvtph_ps(half);
-      _mm256_storeu_ps(pb.d + 8 * h, d);
-      // 0 - 128 d: exactly -128 d, and +0 (not -0) for the zero rows, as the scalar packer.
-      if constexpr (kBias) {
-        _mm256_storeu_ps(
-            bias + b * kInt8PanelRows + 8 * h,
-            _mm256_sub_ps(_mm256_setzero_ps(), _mm256_mul_ps(d, _mm256_set1_ps(128.f))));
-      }
+      _mm256_storeu_ps(pb.d + 8 * h, _mm256_cvtph_ps(half));
     }
   }
 }
@@ -104,9 +97,9 @@ void PackPanel(const uint8_t* rows, uint64_t row_bytes, int64_t n_rows, int64_t 
 }  // namespace
 
 void FillAvx2Int8PackKernels(KernelTable* table) {
-  table->int8_panel_pack[static_cast<size_t>(DType::kQ4_0)] = &PackPanel<GroupsQ4_0, false>;
-  table->int8_panel_pack[static_cast<size_t>(DType::kQ5_0)] = &PackPanel<GroupsQ5_0, false>;
-  table->int8_panel_pack[static_cast<size_t>(DType::kQ8_0)] = &PackPanel<GroupsQ8_0, true>;
+  table->int8_panel_pack[static_cast<size_t>(DType::kQ4_0)] = &PackPanel<GroupsQ4_0>;
+  table->int8_panel_pack[static_cast<size_t>(DType::kQ5_0)] = &PackPanel<GroupsQ5_0>;
+  table->int8_panel_pack[static_cast<size_t>(DType::kQ8_0)] = &PackPanel<GroupsQ8_0>;
 }
 
 }  // namespace gemma
