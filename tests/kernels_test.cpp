@@ -551,7 +551,7 @@ TEST_P(KernelVsScalar, PackedMatMulMatchesDequantizedProduct) {
       if (!HasQuantizer(dtype)) continue;
       if (!shape.all_types && dtype != DType::kBF16 && dtype != DType::kQ4_0 &&
           dtype != DType::kQ5_0 && dtype != DType::kQ5_1 && dtype != DType::kQ4_K &&
-          dtype != DType::kQ5_K && dtype != DType::kQ8_0) {
+          dtype != DType::kQ5_K && dtype != DType::kQ8_0 && dtype != DType::kQ6_K) {
         continue;
       }
       const int64_t rows = shape.rows, tokens = shape.tokens;
@@ -734,6 +734,124 @@ TEST_P(KernelVsScalar, Int8PanelToSignedMatchesScalar) {
           sum += w;
         }
         ASSERT_EQ(want[b].row_corr[r], -128 * sum);
+      }
+    }
+  }
+}
+
+// Random Q6_K rows (n elements each) for the split panel tests.
+std::vector<uint8_t> RandomQ6KRows(int64_t n_rows, int64_t n, std::mt19937& rng) {
+  std::normal_distribution<float> nd;
+  const uint64_t row_bytes = RowBytes(DType::kQ6_K, static_cast<uint64_t>(n));
+  std::vector<uint8_t> bytes(row_bytes * static_cast<uint64_t>(n_rows));
+  std::vector<float> row(static_cast<size_t>(n));
+  for (int64_t r = 0; r < n_rows; ++r) {
+    for (float& v : row) v = nd(rng);
+    QuantizeRow(DType::kQ6_K, row.data(), bytes.data() + r * row_bytes, n);
+  }
+  return bytes;
+}
+
+// Q6_K split panels: every table's packer writes what the scalar one writes (quants, half scales,
+// row corrections), for every row count, from a block offset inside a super-block; and the
+// scalar one holds what the block holds (DequantizeRow's values are d[h] * quant).
+TEST_P(KernelVsScalar, Q6KSplitPanelPackMatchesScalar) {
+  const Int8SplitPanelPackFn pack = KernelsFor(GetParam()).q6_k_split_panel_pack;
+  ASSERT_NE(pack, nullptr);
+  std::mt19937 rng(53);
+  const int64_t n = 3 * 256;
+  const uint64_t row_bytes = RowBytes(DType::kQ6_K, n);
+  const std::vector<uint8_t> bytes = RandomQ6KRows(kInt8PanelRows, n, rng);
+  const int64_t b0 = 3, nb = n / 32 - b0;
+  for (int64_t n_rows = 1; n_rows <= kInt8PanelRows; ++n_rows) {
+    std::vector<Int8SplitPanelBlock> got(static_cast<size_t>(nb)), want(got.size());
+    std::memset(got.data(), 0x5a, got.size() * sizeof(Int8SplitPanelBlock));
+    PackQ6KSplitPanelScalar(bytes.data(), row_bytes, n_rows, b0, nb, want.data());
+    pack(bytes.data(), row_bytes, n_rows, b0, nb, got.data());
+    for (int64_t b = 0; b < nb; ++b) {
+      ASSERT_EQ(std::memcmp(&got[size_t(b)], &want[size_t(b)], sizeof(Int8SplitPanelBlock)), 0)
+          << "rows " << n_rows << " block " << b;
+    }
+  }
+  std::vector<Int8SplitPanelBlock> panel(static_cast<size_t>(nb));
+  PackQ6KSplitPanelScalar(bytes.data(), row_bytes, kInt8PanelRows, b0, nb, panel.data());
+  std::vector<float> deq(static_cast<size_t>(n));
+  for (int64_t r = 0; r < kInt8PanelRows; ++r) {
+    DequantizeRow(DType::kQ6_K, bytes.data() + r * row_bytes, deq.data(), n);
+    for (int64_t b = 0; b < nb; ++b) {
+      const Int8SplitPanelBlock& pb = panel[size_t(b)];
+      int32_t sums[2] = {0, 0};
+      for (int e = 0; e < 32; ++e) {
+        const int w = static_cast<int8_t>(pb.q[e / 4][4 * r + e % 4]);
+        sums[e / 16] += w;
+        ASSERT_EQ(pb.d[e / 16][r] * static_cast<float>(w), deq[size_t(32 * (b0 + b) + e)])
+            << "row " << r << " block " << b << " element " << e;
+      }
+      ASSERT_EQ(pb.row_corr[0][r], -128 * sums[0]);
+      ASSERT_EQ(pb.row_corr[1][r], -128 * sums[1]);
+    }
+  }
+}
+
+// The split panel tile (tables that have one) against exact integer half-block sums: every row
+// count, token counts across its groups, overwrite and accumulate, strided outputs.
+TEST_P(KernelVsScalar, Int8SplitPanelGemmMatchesExactSums) {
+  const KernelTable& simd = KernelsFor(GetParam());
+  if (simd.int8_split_panel_gemm == nullptr) {
+    EXPECT_FALSE(GetParam() == Isa::kAvx512) << "the avx512 table must take Q6_K on split panels";
+    GTEST_SKIP() << IsaName(GetParam()) << " has no split panel tile";
+  }
+  std::mt19937 rng(59);
+  std::uniform_int_distribution<int> act(-127, 127);
+  std::normal_distribution<float> nd;
+  for (int64_t n_blocks : {1, 3, 8}) {
+    const int64_t n = (n_blocks * 32 + 255) / 256 * 256;
+    const std::vector<uint8_t> bytes = RandomQ6KRows(kInt8PanelRows, n, rng);
+    for (int64_t n_rows : {1, 7, 16}) {
+      std::vector<Int8SplitPanelBlock> panel(static_cast<size_t>(n_blocks));
+      simd.q6_k_split_panel_pack(bytes.data(), RowBytes(DType::kQ6_K, n), n_rows, 0, n_blocks,
+                                 panel.data());
+      const int64_t x_stride = n_blocks + 1, max_tokens = 17;
+      std::vector<ActBlockQ8> x(static_cast<size_t>(max_tokens * x_stride));
+      for (ActBlockQ8& b : x) {
+        b.d = std::fabs(nd(rng));
+        for (int8_t& q : b.qs) q = static_cast<int8_t>(act(rng));
+      }
+      std::vector<ActBlockQ8> tile_x = x;  // as PackedMatMulInt8 hands them: q + 128
+      for (ActBlockQ8& b : tile_x)
+        for (int8_t& q : b.qs) q = static_cast<int8_t>(q ^ 0x80);
+      for (int64_t tokens = 1; tokens <= max_tokens; ++tokens) {
+        for (bool accumulate : {false, true}) {
+          const int64_t ldy = kInt8PanelRows + 3;
+          std::vector<float> y(static_cast<size_t>(ldy * tokens), 0.5f);
+          simd.int8_split_panel_gemm(panel.data(), n_blocks, tile_x.data(), x_stride, tokens,
+                                     n_rows, y.data(), ldy, accumulate);
+          for (size_t i = 0; i < y.size(); ++i) {
+            const int64_t t = static_cast<int64_t>(i) / ldy, r = static_cast<int64_t>(i) % ldy;
+            if (r >= n_rows) {
+              ASSERT_EQ(y[i], 0.5f) << "a row past n_rows was written, at " << i;
+              continue;
+            }
+            double want = accumulate ? 0.5 : 0.0, magnitude = 0;
+            for (int64_t b = 0; b < n_blocks; ++b) {
+              const ActBlockQ8& a = x[static_cast<size_t>(t * x_stride + b)];
+              const Int8SplitPanelBlock& pb = panel[static_cast<size_t>(b)];
+              for (int h = 0; h < 2; ++h) {
+                int64_t sum = 0, sum_abs = 0;
+                for (int e = 16 * h; e < 16 * h + 16; ++e) {
+                  const int64_t p = static_cast<int8_t>(pb.q[e / 4][4 * r + e % 4]) * a.qs[e];
+                  sum += p;
+                  sum_abs += std::abs(p);
+                }
+                want += double(pb.d[h][r]) * a.d * double(sum);
+                magnitude += std::fabs(double(pb.d[h][r]) * a.d) * double(sum_abs);
+              }
+            }
+            ASSERT_NEAR(y[i], want, 2e-6 * magnitude + 1e-5 * (1 + std::fabs(want)))
+                << "blocks " << n_blocks << " rows " << n_rows << " tokens " << tokens << " at "
+                << i;
+          }
+        }
       }
     }
   }

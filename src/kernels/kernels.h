@@ -170,6 +170,28 @@ using Int8PanelGemmFn = void (*)(const Int8PanelBlock* panel, int64_t n_blocks, 
                                  const Int8PairCorr* x_corr, int64_t x_stride, int64_t n_tokens,
                                  int64_t n_rows, float* y, int64_t ldy, bool accumulate);
 
+// Q6_K on signed int8 panels (VNNI tables). Its scales are per 16 elements, so a panel block of
+// 32 has one per half, and the tile converts each half's int32 sums on its own (11 instructions
+// per block and token where Int8PanelBlock's take 10; f32 panels do 32 FMAs for the same work).
+struct alignas(32) Int8SplitPanelBlock {
+  uint8_t q[8][4 * kInt8PanelRows];     // signed quants q - 32, as a signed Int8PanelBlock's
+  float d[2][kInt8PanelRows];           // the rows' scales of elements 0-15 (groups 0-3), 16-31
+  int32_t row_corr[2][kInt8PanelRows];  // -128 * each half's quant sum
+};
+// Packs blocks [b0, b0 + nb) of Q6_K rows (block 8 s + j: elements 32 j .. 32 j + 31 of
+// super-block s; half h's scale d * scales[2 j + h]) of n_rows <= kInt8PanelRows rows (row r at
+// rows + r * row_bytes) into out[0, nb), signed; rows past n_rows zero.
+using Int8SplitPanelPackFn = void (*)(const uint8_t* rows, uint64_t row_bytes, int64_t n_rows,
+                                      int64_t b0, int64_t nb, Int8SplitPanelBlock* out);
+void PackQ6KSplitPanelScalar(const uint8_t* rows, uint64_t row_bytes, int64_t n_rows, int64_t b0,
+                             int64_t nb, Int8SplitPanelBlock* out);
+// y[t * ldy + r] (+)= sum over blocks b of x[t][b].d * sum over halves h of panel[b].d[h][r] *
+//   (sum over the half's elements i of quant_i * x[t][b].qs[i])
+// with x's quants stored + 128 as for signed panels; otherwise Int8PanelGemmFn's contract.
+using Int8SplitPanelGemmFn = void (*)(const Int8SplitPanelBlock* panel, int64_t n_blocks,
+                                      const ActBlockQ8* x, int64_t x_stride, int64_t n_tokens,
+                                      int64_t n_rows, float* y, int64_t ldy, bool accumulate);
+
 // Attention over cached rows of one KV head: row j starts at kv + j * stride elements and holds
 // head_dim elements of the cache's type (F32, F16, BF16, or Q8_0 with stride and head_dim
 // multiples of its 32-element blocks).
@@ -219,6 +241,9 @@ struct KernelTable {
   std::array<Int8PanelPackFn, static_cast<size_t>(DType::kCount)> int8_panel_pack{};
   // Set where the tile takes signed panels (VNNI); null: unsigned panels with Int8PairCorr.
   Int8PanelToSignedFn int8_panel_to_signed = nullptr;
+  // Q6_K prefill on split int8 panels (VNNI tables), and its packer (scalar at least).
+  Int8SplitPanelGemmFn int8_split_panel_gemm = nullptr;
+  Int8SplitPanelPackFn q6_k_split_panel_pack = nullptr;
   Bf16PanelGemmFn bf16_panel_gemm = nullptr;  // BF16 prefill in bf16 pairs; null: f32 panels
   Bf16PanelPackFn bf16_panel_pack = nullptr;  // its packer (set with it)
   // Indexed by the KV cache's dtype; F32, F16, BF16 and Q8_0 are filled in every table.
@@ -230,12 +255,18 @@ struct KernelTable {
   SoftmaxFn softmax = nullptr;
 };
 
+// Whether prefill of weight type t runs on the table's split int8 panels (Q6_K).
+inline bool Int8SplitPanelTakes(const KernelTable& k, DType t) {
+  return t == DType::kQ6_K && k.int8_split_panel_gemm != nullptr &&
+         k.q6_k_split_panel_pack != nullptr;
+}
 // Whether prefill of weight type t runs on the table's int8 panels: the types with a packer
 // (every table has the scalar ones), Q8_0 only on signed panels (its offset 128 would overflow
-// the unsigned tiles' int16 corrections and maddubs' pair sums).
+// the unsigned tiles' int16 corrections and maddubs' pair sums), and Q6_K on split panels.
 inline bool Int8PanelTakes(const KernelTable& k, DType t) {
-  return k.int8_panel_gemm != nullptr && k.int8_panel_pack[static_cast<size_t>(t)] != nullptr &&
-         (t != DType::kQ8_0 || k.int8_panel_to_signed != nullptr);
+  return (k.int8_panel_gemm != nullptr && k.int8_panel_pack[static_cast<size_t>(t)] != nullptr &&
+          (t != DType::kQ8_0 || k.int8_panel_to_signed != nullptr)) ||
+         Int8SplitPanelTakes(k, t);
 }
 
 // Scalar reference for a weight type paired with int8 activations, or null when there is none:

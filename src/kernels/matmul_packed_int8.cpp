@@ -1,4 +1,4 @@
-// Int8 prefill for Q4_0, Q5_0, Q4_1, Q5_1, Q4_K, Q5_K and (VNNI tables) Q8_0 weights:
+// Int8 prefill for Q4_0, Q5_0, Q4_1, Q5_1, Q4_K, Q5_K and (VNNI tables) Q8_0 and Q6_K weights:
 // PackedMatMul's loop order (matmul_packed.cpp) with int8 panels and activations. Per k block, each
 // panel of kInt8PanelRows rows is repacked once into Int8PanelBlocks (L1) by the table's
 // int8_panel_pack and meets every token of the block through its int8_panel_gemm; the token block's
@@ -6,7 +6,8 @@
 // one panel block (scale d * sc[j]); its minimum (and Q4_1/Q5_1's), and the offset its quants are
 // stored with, come back through a bias per row and block that the f32 panel kernel multiplies with
 // each token's activation block sums (a product 32 times smaller than the int8 one). Tables with
-// signed panels (VNNI) turn each packed panel signed and take the activations as q + 128.
+// signed panels (VNNI) turn each packed panel signed and take the activations as q + 128; Q6_K
+// packs straight into signed split panels there (one scale per 16-element half).
 #include <algorithm>
 #include <vector>
 
@@ -30,7 +31,8 @@ uint64_t PackedMatMulInt8ScratchBytes(int64_t widest_input, int64_t max_tokens, 
       static_cast<uint64_t>(std::min(kTokenBlock, max_tokens) * (widest_input / 32)) *
       (sizeof(ActBlockQ8) + sizeof(Int8PairCorr) + sizeof(float));
   return static_cast<uint64_t>(n_threads) * kMaxKBlocks *
-             (sizeof(Int8PanelBlock) + kInt8PanelRows * sizeof(float)) +
+             (sizeof(Int8PanelBlock) + sizeof(Int8SplitPanelBlock) +
+              kInt8PanelRows * sizeof(float)) +
          activations;
 }
 
@@ -39,10 +41,12 @@ void PackedMatMulInt8(const KernelTable& k, ThreadPool& pool, const TensorView& 
   const int64_t n = w.row_elems();
   const int64_t token_block = EqualTokenBlock(n_tokens, kTokenBlock, kInt8PanelTokens);
   const int quant_offset = Int8PanelQuantOffset(w.dtype);
+  const bool split = Int8SplitPanelTakes(k, w.dtype);
   const Int8PanelPackFn pack = k.int8_panel_pack[static_cast<size_t>(w.dtype)];
-  if (pack == nullptr) throw Error(ErrorKind::kInternal, "no int8 panel packer for this type");
+  if (pack == nullptr && !split) throw Error(ErrorKind::kInternal, "no int8 panel for this type");
   const bool biased = Int8PanelBiased(w.dtype);
   const Int8PanelToSignedFn to_signed = k.int8_panel_to_signed;
+  const bool signed_panels = split || to_signed != nullptr;
   const int64_t blocks = n / 32;
   const int64_t k_chunks = (blocks + kMaxKBlocks - 1) / kMaxKBlocks;
   const int64_t chunk_blocks = (blocks + k_chunks - 1) / k_chunks;
@@ -72,7 +76,7 @@ void PackedMatMulInt8(const KernelTable& k, ThreadPool& pool, const TensorView& 
                                    pair_sums.data());
             for (int64_t i = 0; i < kcb; ++i) {
               const int32_t* sums = &pair_sums[static_cast<size_t>(2 * i)];
-              if (to_signed != nullptr) {
+              if (signed_panels) {
                 for (int8_t& q : xq_all[at + i].qs) q = static_cast<int8_t>(q ^ 0x80);  // q + 128
               } else {
                 corr_all[at + i] = MakeInt8PairCorr(sums, quant_offset);
@@ -85,14 +89,23 @@ void PackedMatMulInt8(const KernelTable& k, ThreadPool& pool, const TensorView& 
       },
       [&](int64_t r0, int64_t rows, int64_t k0, int64_t kc, int64_t t0, int64_t nt,
           auto&& prefetch_next) {
+        const int64_t b0 = k0 / 32, kcb = kc / 32;
+        float* const y_panel = y + t0 * ldy + r0;
+        const uint8_t* const rows_at = w.data + static_cast<uint64_t>(r0) * w.row_bytes();
+        if (split) {
+          thread_local std::vector<Int8SplitPanelBlock> split_panel;
+          split_panel.resize(static_cast<size_t>(chunk_blocks));
+          k.q6_k_split_panel_pack(rows_at, w.row_bytes(), rows, b0, kcb, split_panel.data());
+          prefetch_next();
+          k.int8_split_panel_gemm(split_panel.data(), kcb, xq_all + b0 * nt, kcb, nt, rows, y_panel,
+                                  ldy, /*accumulate=*/b0 > 0);
+          return;
+        }
         thread_local std::vector<Int8PanelBlock> panel;
         thread_local std::vector<float> bias;
         panel.resize(static_cast<size_t>(chunk_blocks));
         bias.resize(static_cast<size_t>(chunk_blocks * kInt8PanelRows));
-        const int64_t b0 = k0 / 32, kcb = kc / 32;
-        float* const y_panel = y + t0 * ldy + r0;
-        pack(w.data + static_cast<uint64_t>(r0) * w.row_bytes(), w.row_bytes(), rows, b0, kcb,
-             panel.data(), bias.data());
+        pack(rows_at, w.row_bytes(), rows, b0, kcb, panel.data(), bias.data());
         if (to_signed != nullptr) to_signed(panel.data(), kcb, quant_offset);
         prefetch_next();
         k.int8_panel_gemm(panel.data(), kcb, xq_all + b0 * nt, corr_all + b0 * nt, kcb, nt, rows,

@@ -140,7 +140,43 @@ void PackQ8_0Panel(const uint8_t* rows, uint64_t row_bytes, int64_t n_rows, int6
   }
 }
 
+// Quant i (0..255, unsigned 0..63) of a Q6_K block: element 128 n + 32 k + l has its low four
+// bits in ql[64 n + 32 (k % 2) + l] (low nibble for k < 2) and its top two in bits 2k, 2k + 1
+// of qh[32 n + l].
+inline int Q6KQuant(const QuantBlockQ6_K& blk, int i) {
+  const int n = i / 128, k = (i % 128) / 32, l = i % 32;
+  const uint8_t ql = blk.ql[64 * n + 32 * (k % 2) + l];
+  const int low = k < 2 ? ql & 0x0F : ql >> 4;
+  return low | (((blk.qh[32 * n + l] >> (2 * k)) & 3) << 4);
+}
+
 }  // namespace
+
+void PackQ6KSplitPanelScalar(const uint8_t* rows, uint64_t row_bytes, int64_t n_rows, int64_t b0,
+                             int64_t nb, Int8SplitPanelBlock* out) {
+  for (int64_t b = 0; b < nb; ++b) {
+    Int8SplitPanelBlock& pb = out[b];
+    std::memset(&pb, 0, sizeof pb);
+    const int64_t sub = b0 + b, j = sub % 8;
+    for (int64_t r = 0; r < n_rows; ++r) {
+      QuantBlockQ6_K blk;
+      std::memcpy(&blk,
+                  rows + static_cast<uint64_t>(r) * row_bytes +
+                      static_cast<uint64_t>(sub / 8) * sizeof(blk),
+                  sizeof blk);
+      int32_t sums[2] = {0, 0};
+      for (int e = 0; e < 32; ++e) {
+        const int w = Q6KQuant(blk, static_cast<int>(32 * j) + e) - 32;
+        pb.q[e / 4][4 * r + e % 4] = static_cast<uint8_t>(static_cast<int8_t>(w));
+        sums[e / 16] += w;
+      }
+      for (int h = 0; h < 2; ++h) {
+        pb.d[h][r] = F16ToF32(blk.d) * static_cast<float>(blk.scales[2 * j + h]);
+        pb.row_corr[h][r] = -128 * sums[h];
+      }
+    }
+  }
+}
 
 void Int8PanelToSignedScalar(Int8PanelBlock* panel, int64_t n_blocks, int quant_offset) {
   for (int64_t b = 0; b < n_blocks; ++b) {
@@ -168,6 +204,7 @@ void FillScalarInt8PanelPackers(KernelTable* table) {
   set(DType::kQ4_K, &PackK4Panel<DType::kQ4_K>);
   set(DType::kQ5_K, &PackK4Panel<DType::kQ5_K>);
   set(DType::kQ8_0, &PackQ8_0Panel);
+  table->q6_k_split_panel_pack = &PackQ6KSplitPanelScalar;
 }
 
 }  // namespace gemma

@@ -144,6 +144,54 @@ struct Int8TileVnni {
   }
 };
 
+// Q6_K on split panels (Int8SplitPanelBlock): Int8TileVnni's sums per half block, each half
+// converted and scaled on its own (a multiply, then an FMA), the token's activation scale once
+// per block (an FMA): 11 instructions per block and token for 8 vpdpbusd.
+struct Int8SplitTileVnni {
+  static constexpr int kTokens = 8;
+  template <int NT>
+  static void Run(const Int8SplitPanelBlock* panel, int64_t n_blocks, const ActBlockQ8* x,
+                  int64_t x_stride, float* y, int64_t ldy, int64_t n_rows, bool accumulate) {
+    __m512 acc[NT];
+    for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
+    for (int64_t b = 0; b < n_blocks; ++b) {
+      const Int8SplitPanelBlock& pb = panel[b];
+      __m512i s[NT];
+      auto sum_half = [&](int h) {
+        const __m512i corr = _mm512_loadu_si512(pb.row_corr[h]);
+        for (int t = 0; t < NT; ++t) s[t] = corr;
+        for (int g = 4 * h; g < 4 * h + 4; ++g) {
+          const __m512i w = _mm512_loadu_si512(pb.q[g]);
+          for (int t = 0; t < NT; ++t) {
+            const __m512i a = _mm512_set1_epi32(LoadInt32(x[t * x_stride + b].qs + 4 * g));
+            s[t] = _mm512_dpbusd_epi32(s[t], a, w);
+          }
+        }
+      };
+      __m512 block[NT];
+      sum_half(0);
+      const __m512 d0 = _mm512_loadu_ps(pb.d[0]);
+      for (int t = 0; t < NT; ++t) block[t] = _mm512_mul_ps(_mm512_cvtepi32_ps(s[t]), d0);
+      sum_half(1);
+      const __m512 d1 = _mm512_loadu_ps(pb.d[1]);
+      for (int t = 0; t < NT; ++t)
+        block[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s[t]), d1, block[t]);
+      for (int t = 0; t < NT; ++t)
+        acc[t] = _mm512_fmadd_ps(block[t], _mm512_set1_ps(x[t * x_stride + b].d), acc[t]);
+    }
+    for (int t = 0; t < NT; ++t) StoreRows16(acc[t], y + t * ldy, n_rows, accumulate);
+  }
+};
+
+void Int8SplitPanelGemm(const Int8SplitPanelBlock* panel, int64_t n_blocks, const ActBlockQ8* x,
+                        int64_t x_stride, int64_t n_tokens, int64_t n_rows, float* y, int64_t ldy,
+                        bool accumulate) {
+  ForTokenGroups<Int8SplitTileVnni::kTokens>(n_tokens, [&]<int NT>(int64_t t0) {
+    Int8SplitTileVnni::Run<NT>(panel, n_blocks, x + t0 * x_stride, x_stride, y + t0 * ldy, ldy,
+                               n_rows, accumulate);
+  });
+}
+
 // Int8PanelToSignedFn: a group's 64 quants less the offset in one subtraction, and the rows'
 // quant sums by vpdpbusd against bytes of 1.
 void Int8PanelToSigned(Int8PanelBlock* panel, int64_t n_blocks, int quant_offset) {
@@ -168,6 +216,7 @@ void FillAvx512VnniKernels(KernelTable* table) {
   table->dot_rows[static_cast<size_t>(DType::kQ8_0)] = &DotRowsQ8_0;
   table->int8_panel_to_signed = &Int8PanelToSigned;
   table->int8_panel_gemm = &Int8PanelOverTokens<Int8TileVnni>;
+  table->int8_split_panel_gemm = &Int8SplitPanelGemm;
 }
 
 }  // namespace gemma::GEMMA_X86_NS

@@ -1,4 +1,5 @@
-// AVX2 int8 panel packers for Q4_0, Q5_0 and Q8_0 (Int8PanelPackFn), byte for byte the scalar
+// AVX2 int8 panel packers for Q4_0, Q5_0 and Q8_0 (Int8PanelPackFn) and Q6_K's split panels
+// (Int8SplitPanelPackFn, for the VNNI tables built on this one), byte for byte the scalar
 // ones (pack_int8_panel_scalar.cpp). A row's block becomes one register of its eight 4-quant
 // groups (groups 0-3 in the low lane, 4-7 in the high one: Q4_0's low and high nibbles, with
 // Q5_0's fifth bits spread from its 32-bit mask, Q8_0's bytes as stored), and four rows at a time
@@ -7,14 +8,16 @@
 #include <cstring>
 
 #include <immintrin.h>
+
+#include "core/dtype.h"
 #include "kernels/x86/avx2_kernels.h"
 
 namespace gemma {
 namespace {
 
 // Rows a, b, c, d (each: groups 0-3 | groups 4-7) into group g's bytes 16 r0 .. 16 r0 + 15.
-inline void StoreFourRows(__m256i a, __m256i b, __m256i c, __m256i d, Int8PanelBlock& pb,
-                          int64_t r0) {
+template <typename Block>
+inline void StoreFourRows(__m256i a, __m256i b, __m256i c, __m256i d, Block& pb, int64_t r0) {
   const __m256i ab_lo = _mm256_unpacklo_epi32(a, b), ab_hi = _mm256_unpackhi_epi32(a, b);
   const __m256i cd_lo = _mm256_unpacklo_epi32(c, d), cd_hi = _mm256_unpackhi_epi32(c, d);
   const __m256i g[4] = {_mm256_unpacklo_epi64(ab_lo, cd_lo), _mm256_unpackhi_epi64(ab_lo, cd_lo),
@@ -94,9 +97,71 @@ void PackPanel(const uint8_t* rows, uint64_t row_bytes, int64_t n_rows, int64_t 
   }
 }
 
+// Q6_K split panels (Int8SplitPanelBlock): a row's 32 quants of block j (elements 32 j..) in
+// element order from its ql nibbles and qh bit pairs (Q6KQuant in the scalar packer), less 32;
+// the rows transposed four at a time as above; each half's row sums from the transposed groups
+// (maddubs against bytes of 1, then pairs of int16 added into int32).
+void PackQ6KSplitPanel(const uint8_t* rows, uint64_t row_bytes, int64_t n_rows, int64_t b0,
+                       int64_t nb, Int8SplitPanelBlock* out) {
+  constexpr uint64_t kBlockBytes = 210;  // ql[128], qh[64], scales[16], f16 d
+  constexpr uint64_t kQh = 128, kScales = 192, kD = 208;
+  const __m256i low4 = _mm256_set1_epi8(0x0F), low2 = _mm256_set1_epi8(0x03);
+  const __m256i bias = _mm256_set1_epi8(32), ones8 = _mm256_set1_epi8(1);
+  const __m256i ones16 = _mm256_set1_epi16(1);
+  for (int64_t b = 0; b < nb; ++b) {
+    Int8SplitPanelBlock& pb = out[b];
+    const int64_t sub = b0 + b, j = sub % 8, n = j / 4, k = j % 4;
+    const uint64_t at = static_cast<uint64_t>(sub / 8) * kBlockBytes;
+    for (int64_t r0 = 0; r0 < kInt8PanelRows; r0 += 4) {
+      __m256i v[4];
+      for (int64_t i = 0; i < 4; ++i) {
+        const int64_t r = r0 + i;
+        if (r >= n_rows) {
+          v[i] = _mm256_setzero_si256();
+          continue;
+        }
+        const uint8_t* blk = rows + static_cast<uint64_t>(r) * row_bytes + at;
+        __m256i ql =
+            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 64 * n + 32 * (k % 2)));
+        if (k >= 2) ql = _mm256_srli_epi16(ql, 4);
+        const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + kQh + 32 * n));
+        const __m256i high = _mm256_slli_epi16(
+            _mm256_and_si256(_mm256_srli_epi16(qh, static_cast<int>(2 * k)), low2), 4);
+        v[i] = _mm256_sub_epi8(_mm256_or_si256(_mm256_and_si256(ql, low4), high), bias);
+      }
+      StoreFourRows(v[0], v[1], v[2], v[3], pb, r0);
+    }
+    for (int h = 0; h < 2; ++h) {
+      for (int rh = 0; rh < 2; ++rh) {  // rows 0-7, 8-15
+        __m256i sums = _mm256_setzero_si256();
+        for (int g = 4 * h; g < 4 * h + 4; ++g) {
+          const __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(pb.q[g] + 32 * rh));
+          sums = _mm256_add_epi32(sums, _mm256_madd_epi16(_mm256_maddubs_epi16(ones8, w), ones16));
+        }
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(pb.row_corr[h] + 8 * rh),
+                            _mm256_slli_epi32(_mm256_sub_epi32(_mm256_setzero_si256(), sums), 7));
+      }
+    }
+    for (int64_t r = 0; r < kInt8PanelRows; ++r) {
+      float d = 0.f;
+      int8_t sc[2] = {0, 0};
+      if (r < n_rows) {
+        const uint8_t* blk = rows + static_cast<uint64_t>(r) * row_bytes + at;
+        uint16_t h;
+        std::memcpy(&h, blk + kD, 2);
+        d = F16ToF32(h);
+        std::memcpy(sc, blk + kScales + 2 * j, 2);
+      }
+      pb.d[0][r] = d * static_cast<float>(sc[0]);
+      pb.d[1][r] = d * static_cast<float>(sc[1]);
+    }
+  }
+}
+
 }  // namespace
 
 void FillAvx2Int8PackKernels(KernelTable* table) {
+  table->q6_k_split_panel_pack = &PackQ6KSplitPanel;
   table->int8_panel_pack[static_cast<size_t>(DType::kQ4_0)] = &PackPanel<GroupsQ4_0>;
   table->int8_panel_pack[static_cast<size_t>(DType::kQ5_0)] = &PackPanel<GroupsQ5_0>;
   table->int8_panel_pack[static_cast<size_t>(DType::kQ8_0)] = &PackPanel<GroupsQ8_0>;
