@@ -183,32 +183,36 @@ BENCHMARK(BM_Int8PanelGemm)
     ->Arg(static_cast<int64_t>(Isa::kAvx2))
     ->Arg(static_cast<int64_t>(Isa::kNeonDotprod));
 
-// One head's attention over n cached keys (Gemma 3 head_dim 256): scores then the weighted sum
-// of V rows. args: cache dtype, isa, keys.
+// Attention of 1 or 4 query heads (Gemma 3 1B's GQA group) over n cached keys of their KV head
+// (head_dim 256): scores then the weighted sum of V rows. args: cache dtype, isa, keys, heads.
 void BM_KvAttention(benchmark::State& state) {
   const auto t = static_cast<DType>(state.range(0));
   const auto isa = static_cast<Isa>(state.range(1));
-  const int64_t keys = state.range(2), hd = 256;
+  const int64_t keys = state.range(2), heads = state.range(3), hd = 256;
   if (!IsaSupported(state, isa)) return;
   const KernelTable& k = KernelsFor(isa);
   std::vector<uint8_t> cache(static_cast<size_t>(keys * hd * 4), 0x3c);
-  std::vector<float> q(static_cast<size_t>(hd), 0.1f), p(static_cast<size_t>(keys), 0.01f),
-      scores(static_cast<size_t>(keys)), out(static_cast<size_t>(hd));
+  std::vector<float> q(static_cast<size_t>(heads * hd), 0.1f),
+      p(static_cast<size_t>(heads * keys), 0.01f), scores(p.size()),
+      out(static_cast<size_t>(heads * hd));
   for (auto _ : state) {
-    k.kv_scores[static_cast<size_t>(t)](q.data(), cache.data(), hd, keys, hd, scores.data());
-    k.kv_accumulate[static_cast<size_t>(t)](p.data(), cache.data(), hd, keys, hd, out.data());
+    k.kv_scores[static_cast<size_t>(t)](q.data(), heads, cache.data(), hd, keys, hd, scores.data(),
+                                        keys);
+    k.kv_accumulate[static_cast<size_t>(t)](p.data(), keys, heads, cache.data(), hd, keys, hd,
+                                            out.data());
     benchmark::DoNotOptimize(out.data());
   }
   state.SetLabel(std::string(DTypeName(t)) + "/" + IsaName(isa));
-  state.counters["keys"] = benchmark::Counter(static_cast<double>(keys) * state.iterations(),
-                                              benchmark::Counter::kIsRate);
+  state.counters["head_keys"] = benchmark::Counter(
+      static_cast<double>(keys * heads) * state.iterations(), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_KvAttention)
     ->ArgsProduct({{static_cast<int64_t>(DType::kF32), static_cast<int64_t>(DType::kF16),
                     static_cast<int64_t>(DType::kQ8_0)},
                    {static_cast<int64_t>(Isa::kScalar), static_cast<int64_t>(Isa::kAvx2F32),
                     static_cast<int64_t>(Isa::kAvx512)},
-                   {512, 4096}})
+                   {512, 4096},
+                   {1, 4}})
     ->UseRealTime()
     ->Unit(benchmark::kMicrosecond);
 

@@ -922,7 +922,7 @@ TEST(Int8PanelGemm, EverySimdVersionMatchesScalar) {
 }
 
 // Attention kernels for every KV cache type: odd head dims (whole blocks for Q8_0), odd key
-// counts, strided rows.
+// counts, strided rows, one to eight query heads per KV head.
 TEST_P(KernelVsScalar, KvAttentionKernelsMatchScalar) {
   std::mt19937 rng(23);
   std::normal_distribution<float> nd;
@@ -947,22 +947,27 @@ TEST_P(KernelVsScalar, KvAttentionKernelsMatchScalar) {
           if (type != DType::kF32) std::memcpy(&rows[i * 2], &h, 2);
         }
         if (q8) QuantizeRow(type, values.data(), rows.data(), static_cast<int64_t>(values.size()));
-        std::vector<float> q(static_cast<size_t>(hd)), p(static_cast<size_t>(keys));
-        for (float& v : q) v = nd(rng);
-        for (float& v : p) v = std::fabs(nd(rng));
-        std::vector<float> s_ref(static_cast<size_t>(keys)), s(static_cast<size_t>(keys));
-        ref.kv_scores[slot](q.data(), rows.data(), stride, keys, hd, s_ref.data());
-        simd.kv_scores[slot](q.data(), rows.data(), stride, keys, hd, s.data());
-        for (int64_t j = 0; j < keys; ++j) {
-          ASSERT_NEAR(s[size_t(j)], s_ref[size_t(j)], 1e-5 * (std::sqrt(double(hd)) + 1))
-              << DTypeName(type) << " hd " << hd << " key " << j;
-        }
-        std::vector<float> o_ref(static_cast<size_t>(hd), 0.25f), o = o_ref;
-        ref.kv_accumulate[slot](p.data(), rows.data(), stride, keys, hd, o_ref.data());
-        simd.kv_accumulate[slot](p.data(), rows.data(), stride, keys, hd, o.data());
-        for (int64_t i = 0; i < hd; ++i) {
-          ASSERT_NEAR(o[size_t(i)], o_ref[size_t(i)], 1e-5 * (std::sqrt(double(keys)) + 1))
-              << DTypeName(type) << " hd " << hd << " keys " << keys << " at " << i;
+        // Query heads sharing the KV head: one, a tile of four and the rest, score rows apart.
+        for (int64_t n_q : {1, 3, 4, 5, 8}) {
+          const int64_t ld = keys + 3;
+          std::vector<float> q(static_cast<size_t>(n_q * hd)), p(static_cast<size_t>(n_q * ld));
+          for (float& v : q) v = nd(rng);
+          for (float& v : p) v = std::fabs(nd(rng));
+          std::vector<float> s_ref(p.size(), -7.f), s = s_ref;
+          ref.kv_scores[slot](q.data(), n_q, rows.data(), stride, keys, hd, s_ref.data(), ld);
+          simd.kv_scores[slot](q.data(), n_q, rows.data(), stride, keys, hd, s.data(), ld);
+          for (size_t i = 0; i < s.size(); ++i) {
+            ASSERT_NEAR(s[i], s_ref[i], 1e-5 * (std::sqrt(double(hd)) + 1))
+                << DTypeName(type) << " hd " << hd << " heads " << n_q << " at " << i;
+          }
+          std::vector<float> o_ref(static_cast<size_t>(n_q * hd), 0.25f), o = o_ref;
+          ref.kv_accumulate[slot](p.data(), ld, n_q, rows.data(), stride, keys, hd, o_ref.data());
+          simd.kv_accumulate[slot](p.data(), ld, n_q, rows.data(), stride, keys, hd, o.data());
+          for (size_t i = 0; i < o.size(); ++i) {
+            ASSERT_NEAR(o[i], o_ref[i], 1e-5 * (std::sqrt(double(keys)) + 1))
+                << DTypeName(type) << " hd " << hd << " keys " << keys << " heads " << n_q << " at "
+                << i;
+          }
         }
       }
     }

@@ -192,15 +192,17 @@ using Int8SplitPanelGemmFn = void (*)(const Int8SplitPanelBlock* panel, int64_t 
                                       const ActBlockQ8* x, int64_t x_stride, int64_t n_tokens,
                                       int64_t n_rows, float* y, int64_t ldy, bool accumulate);
 
-// Attention over cached rows of one KV head: row j starts at kv + j * stride elements and holds
-// head_dim elements of the cache's type (F32, F16, BF16, or Q8_0 with stride and head_dim
-// multiples of its 32-element blocks).
-//   scores: scores[j] = sum_i q[i] * K_j[i]            for j < n_keys
-//   accumulate: out[i] += sum_j p[j] * V_j[i]          for i < head_dim
-using KvScoresFn = void (*)(const float* q, const void* k, int64_t stride, int64_t n_keys,
-                            int64_t head_dim, float* scores);
-using KvAccumulateFn = void (*)(const float* p, const void* v, int64_t stride, int64_t n_keys,
-                                int64_t head_dim, float* out);
+// Attention of n_q query heads that share one KV head (GQA) over its cached rows: row j starts
+// at kv + j * stride elements and holds head_dim elements of the cache's type (F32, F16, BF16, or
+// Q8_0 with stride and head_dim multiples of its 32-element blocks). The heads' queries and
+// outputs are head_dim apart, their score rows ld apart. Each cached row is read once for all
+// n_q heads where a table does them together (avx512); attention_heads.h adapts one-head kernels.
+//   scores:     scores[h * ld + j] = sum_i q[h * head_dim + i] * K_j[i]   (h < n_q, j < n_keys)
+//   accumulate: out[h * head_dim + i] += sum_j p[h * ld + j] * V_j[i]     (h < n_q, i < head_dim)
+using KvScoresFn = void (*)(const float* q, int64_t n_q, const void* k, int64_t stride,
+                            int64_t n_keys, int64_t head_dim, float* scores, int64_t ld);
+using KvAccumulateFn = void (*)(const float* p, int64_t ld, int64_t n_q, const void* v,
+                                int64_t stride, int64_t n_keys, int64_t head_dim, float* out);
 
 // Element-wise transcendental ops of the forward pass. The scalar table holds the libm versions
 // in ops.cpp (std::tanh / std::exp: the oracle); SIMD tables use a polynomial exp within a few

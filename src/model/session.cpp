@@ -372,7 +372,9 @@ void Session::AltupEnd(int n) {
 
 // softmax(q.k + mask) . V per query token and head; GQA maps query head h to KV head
 // h / (H / KV). Keys come from the cache (of the source layer for a KV-sharing layer), which
-// already holds this chunk's rows.
+// already holds this chunk's rows. A job is a token's KV head with all its query heads (the
+// kernels read each cached row once for them), or, when that leaves threads idle (decode), one
+// query head.
 void Session::Attention(int layer, int n) {
   const ModelConfig& c = model_->config();
   const LayerConfig& lc = c.layers[static_cast<size_t>(layer)];
@@ -387,6 +389,7 @@ void Session::Attention(int layer, int n) {
   const int64_t row = cache_.row_elems(kv_layer);
   const int capacity = cache_.capacity(kv_layer);
   const size_t head_offset_bytes = cache_.bytes_of(hd);
+  const int64_t ld = scratch_.scores_ld();
   // Keys start..p sit in ring slots (pos % capacity): at most two contiguous runs of rows.
   auto for_each_run = [&](int start, int n_keys, int kvh, bool key, auto&& fn) {
     for (int j = 0; j < n_keys;) {
@@ -398,25 +401,31 @@ void Session::Attention(int layer, int n) {
       j += run;
     }
   };
-  pool_.ParallelFor(int64_t{n} * lc.n_heads, 1, [&](int64_t b, int64_t e, int thread) {
+  const bool whole_groups = int64_t{n} * lc.n_kv_heads >= 2 * pool_.size();
+  const int heads_per_job = whole_groups ? group : 1;
+  const int jobs_per_token = lc.n_heads / heads_per_job;
+  pool_.ParallelFor(int64_t{n} * jobs_per_token, 1, [&](int64_t b, int64_t e, int thread) {
     float* scores = scratch_.scores(thread);
     for (int64_t job = b; job < e; ++job) {
-      const int t = static_cast<int>(job / lc.n_heads);
-      const int h = static_cast<int>(job % lc.n_heads);
-      const int kvh = h / group;
+      const int t = static_cast<int>(job / jobs_per_token);
+      const int h0 = static_cast<int>(job % jobs_per_token) * heads_per_job;
+      const int kvh = h0 / group;
       const int p = position_ + t;
       const int start = window > 0 ? std::max(0, p - window + 1) : 0;
-      const float* q = &scratch_.q[t * q_dim + h * hd];
+      const float* q = &scratch_.q[t * q_dim + h0 * hd];
       const int n_keys = p - start + 1;
       for_each_run(start, n_keys, kvh, true, [&](const uint8_t* rows, int j, int run) {
-        scores_fn(q, rows, row, run, hd, scores + j);
+        scores_fn(q, heads_per_job, rows, row, run, hd, scores + j, ld);
       });
-      if (c.attn_softcap > 0) kernels_.soft_cap(scores, n_keys, c.attn_softcap);
-      kernels_.softmax(scores, n_keys);
-      float* out = &scratch_.attn[t * q_dim + h * hd];
-      std::fill(out, out + hd, 0.f);
+      for (int h = 0; h < heads_per_job; ++h) {
+        float* head_scores = scores + h * ld;
+        if (c.attn_softcap > 0) kernels_.soft_cap(head_scores, n_keys, c.attn_softcap);
+        kernels_.softmax(head_scores, n_keys);
+      }
+      float* out = &scratch_.attn[t * q_dim + h0 * hd];
+      std::fill(out, out + heads_per_job * hd, 0.f);
       for_each_run(start, n_keys, kvh, false, [&](const uint8_t* rows, int j, int run) {
-        accumulate_fn(scores + j, rows, row, run, hd, out);
+        accumulate_fn(scores + j, ld, heads_per_job, rows, row, run, hd, out);
       });
     }
   });

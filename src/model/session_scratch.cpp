@@ -20,6 +20,7 @@ SessionScratch::Dims SessionScratch::Measure(const ModelConfig& c, int context_l
     dims.kv_width = std::max<int64_t>(dims.kv_width, int64_t{l.n_kv_heads} * l.head_dim);
     dims.ff_width = std::max<int64_t>(dims.ff_width, l.ff_dim);
     dims.rope_stride = std::max<int64_t>(dims.rope_stride, l.head_dim / 2);
+    dims.max_group = std::max<int64_t>(dims.max_group, l.n_heads / std::max(1, l.n_kv_heads));
     // A KV-sharing layer has no ring of its own; it scores its source layer's, counted there.
     dims.max_keys =
         std::max<int64_t>(dims.max_keys, KvCache::LayerCapacity(c, i, context_length, max_batch));
@@ -66,7 +67,7 @@ void SessionScratch::ForEachBuffer(Self& s, const Dims& n, Visit&& visit) {
   visit(s.moe.gate_up, rows(2 * n.expert_ff_dim));
   visit(s.moe.act, rows(n.expert_ff_dim));
   visit(s.moe.out_rows, rows(moe ? d : 0));
-  visit(s.attention_scores, static_cast<size_t>(n.n_threads * n.max_keys));
+  visit(s.attention_scores, static_cast<size_t>(n.n_threads * n.max_group * n.max_keys));
   visit(s.rope_inv_freq_table, static_cast<size_t>(n.n_layers * n.rope_stride));
   visit(s.rope_rotation, static_cast<size_t>(2 * n.rope_stride));
   visit(s.last_logits, static_cast<size_t>(n.vocab_size));

@@ -26,7 +26,11 @@ class SessionScratch {
   // pass grew a buffer after construction, which the memory plan would not have counted.
   uint64_t allocated_bytes() const;
 
-  float* scores(int thread) { return attention_scores.data() + thread * dims_.max_keys; }
+  // A thread's attention scores: one row of scores_ld() per query head of a KV head.
+  float* scores(int thread) {
+    return attention_scores.data() + thread * dims_.max_group * dims_.max_keys;
+  }
+  int64_t scores_ld() const { return dims_.max_keys; }
   const float* rope_inv_freq(int layer) const {
     return rope_inv_freq_table.data() + layer * dims_.rope_stride;
   }
@@ -39,7 +43,7 @@ class SessionScratch {
   std::vector<float> ple, ple_proj, ple_gate;    // per-layer inputs [B][L][P] and branch scratch
   std::vector<float> moe_out;
   MoeScratch moe;
-  std::vector<float> attention_scores;     // [n_threads][max_keys]
+  std::vector<float> attention_scores;     // [n_threads][max_group][max_keys]
   std::vector<float> rope_inv_freq_table;  // [n_layers][rope_stride]
   std::vector<float> rope_rotation;        // one position's cos | sin, [2 * rope_stride]
   std::vector<float> last_logits;          // [vocab_size]
@@ -54,6 +58,7 @@ class SessionScratch {
     int64_t kv_width = 0;     // widest n_kv_heads * head_dim
     int64_t ff_width = 0;     // widest dense MLP
     int64_t max_keys = 0;     // longest KV cache ring: keys one query may score
+    int64_t max_group = 1;    // most query heads sharing a KV head
     int64_t rope_stride = 0;  // widest head_dim / 2
     int64_t n_threads = 0;
     int64_t n_layers = 0;

@@ -8,6 +8,7 @@
 
 #include "core/dtype.h"
 #include "kernels/arm/neon_common.h"
+#include "kernels/attention_heads.h"
 #include "kernels/kernels.h"
 #include "kernels/token_count.h"
 
@@ -204,8 +205,8 @@ void KvAccumulateQ8_0(const float* p, const void* vv, int64_t stride, int64_t n_
 
 template <typename W>
 void SetKvSlots(KernelTable* table, DType type) {
-  table->kv_scores[static_cast<size_t>(type)] = &KvScores<W>;
-  table->kv_accumulate[static_cast<size_t>(type)] = &KvAccumulate<W>;
+  table->kv_scores[static_cast<size_t>(type)] = &ScoresPerHead<&KvScores<W>>;
+  table->kv_accumulate[static_cast<size_t>(type)] = &AccumulatePerHead<&KvAccumulate<W>>;
 }
 
 template <DotRowsFn Fn>
@@ -234,8 +235,8 @@ void FillNeonKernels(KernelTable* table) {
   SetKvSlots<WidenF32>(table, DType::kF32);
   SetKvSlots<WidenF16>(table, DType::kF16);
   SetKvSlots<WidenBF16>(table, DType::kBF16);
-  table->kv_scores[static_cast<size_t>(DType::kQ8_0)] = &KvScoresQ8_0;
-  table->kv_accumulate[static_cast<size_t>(DType::kQ8_0)] = &KvAccumulateQ8_0;
+  table->kv_scores[static_cast<size_t>(DType::kQ8_0)] = &ScoresPerHead<&KvScoresQ8_0>;
+  table->kv_accumulate[static_cast<size_t>(DType::kQ8_0)] = &AccumulatePerHead<&KvAccumulateQ8_0>;
 }
 
 }  // namespace gemma

@@ -2,6 +2,7 @@
 #include <cstring>
 
 #include "core/dtype.h"
+#include "kernels/attention_heads.h"
 #include "kernels/kernels.h"
 
 namespace gemma {
@@ -44,8 +45,8 @@ void Accumulate(const float* p, const void* v, int64_t stride, int64_t n_keys, i
 
 template <DType kType>
 void Set(KernelTable* t) {
-  t->kv_scores[static_cast<size_t>(kType)] = &Scores<kType>;
-  t->kv_accumulate[static_cast<size_t>(kType)] = &Accumulate<kType>;
+  t->kv_scores[static_cast<size_t>(kType)] = &ScoresPerHead<&Scores<kType>>;
+  t->kv_accumulate[static_cast<size_t>(kType)] = &AccumulatePerHead<&Accumulate<kType>>;
 }
 
 }  // namespace

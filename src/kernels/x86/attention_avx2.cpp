@@ -1,5 +1,6 @@
 // AVX2 attention over cached K/V rows (F32, F16, BF16 or Q8_0 cache), see KvScoresFn and
 // KvAccumulateFn.
+#include "kernels/attention_heads.h"
 #include "kernels/x86/avx2_common.h"
 #include "kernels/x86/avx2_kernels.h"
 
@@ -134,8 +135,8 @@ void AccumulateQ8_0(const float* p, const void* vv, int64_t stride, int64_t n_ke
 
 template <typename W>
 void Set(KernelTable* t, DType type) {
-  t->kv_scores[static_cast<size_t>(type)] = &Scores<W>;
-  t->kv_accumulate[static_cast<size_t>(type)] = &Accumulate<W>;
+  t->kv_scores[static_cast<size_t>(type)] = &ScoresPerHead<&Scores<W>>;
+  t->kv_accumulate[static_cast<size_t>(type)] = &AccumulatePerHead<&Accumulate<W>>;
 }
 
 }  // namespace
@@ -144,8 +145,8 @@ void FillAvx2AttentionKernels(KernelTable* table) {
   Set<WidenF32>(table, DType::kF32);
   Set<WidenF16>(table, DType::kF16);
   Set<WidenBF16>(table, DType::kBF16);
-  table->kv_scores[static_cast<size_t>(DType::kQ8_0)] = &ScoresQ8_0;
-  table->kv_accumulate[static_cast<size_t>(DType::kQ8_0)] = &AccumulateQ8_0;
+  table->kv_scores[static_cast<size_t>(DType::kQ8_0)] = &ScoresPerHead<&ScoresQ8_0>;
+  table->kv_accumulate[static_cast<size_t>(DType::kQ8_0)] = &AccumulatePerHead<&AccumulateQ8_0>;
 }
 
 }  // namespace gemma

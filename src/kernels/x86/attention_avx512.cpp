@@ -1,78 +1,136 @@
-// AVX-512 attention over an F32, F16 or BF16 KV cache (KvScoresFn, KvAccumulateFn): the AVX2
-// kernels (attention_avx2.cpp) twice as wide. The Q8_0 cache keeps the AVX2 ones.
+// AVX-512 attention over an F32, F16 or BF16 KV cache (KvScoresFn, KvAccumulateFn). The query
+// heads that share a KV head (GQA: four per KV head in Gemma 3 1B) go together, up to four at a
+// time: each cached row is loaded and widened to f32 once for all of them, where one head at a
+// time re-read and re-converted it per head. Four keys' score sums reduce in one register
+// transpose instead of four horizontal sums. The Q8_0 cache keeps the AVX2 kernels.
+#include <algorithm>
+
+#include "kernels/token_count.h"
 #include "kernels/x86/avx512_common.h"
 
 namespace gemma::GEMMA_X86_NS {
 namespace {
 
-// Four keys at a time share the q loads; each key sums over head_dim in 16-lane chunks.
-template <typename W>
-void Scores(const float* q, const void* kv, int64_t stride, int64_t n_keys, int64_t head_dim,
-            float* scores) {
-  const auto* k = static_cast<const typename W::T*>(kv);
+constexpr int kMaxHeads = 4;  // 4 heads x 4 keys (or 64 elements) = 16 accumulators
+
+// Lane u of the result: the sum of a[u]'s sixteen lanes.
+inline __m128 SumsOf4(const __m512 a[4]) {
+  // Per 128-bit lane: [a0_0 + a0_2, a1_0 + a1_2, a0_1 + a0_3, a1_1 + a1_3], and a2, a3 alike.
+  const __m512 s01 = _mm512_add_ps(_mm512_unpacklo_ps(a[0], a[1]), _mm512_unpackhi_ps(a[0], a[1]));
+  const __m512 s23 = _mm512_add_ps(_mm512_unpacklo_ps(a[2], a[3]), _mm512_unpackhi_ps(a[2], a[3]));
+  // Per 128-bit lane: the four inputs' sums over that lane.
+  const __m512 t =
+      _mm512_add_ps(_mm512_shuffle_ps(s01, s23, 0x44), _mm512_shuffle_ps(s01, s23, 0xEE));
+  const __m256 high = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(t), 1));
+  const __m256 h = _mm256_add_ps(_mm512_castps512_ps256(t), high);
+  return _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+}
+
+// kHeads heads' scores; keys four at a time share each widened row chunk across the heads.
+template <typename W, int kHeads>
+void ScoresHeads(const float* q, const typename W::T* k, int64_t stride, int64_t n_keys,
+                 int64_t head_dim, float* scores, int64_t ld) {
+  using T = typename W::T;
   const int64_t vec_end = head_dim / 16 * 16;
   int64_t j = 0;
   for (; j + 4 <= n_keys; j += 4) {
-    const typename W::T* r[4] = {k + j * stride, k + (j + 1) * stride, k + (j + 2) * stride,
-                                 k + (j + 3) * stride};
-    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    const T* r[4] = {k + j * stride, k + (j + 1) * stride, k + (j + 2) * stride,
+                     k + (j + 3) * stride};
+    __m512 acc[kHeads][4];
+    for (int h = 0; h < kHeads; ++h)
+      for (int u = 0; u < 4; ++u) acc[h][u] = _mm512_setzero_ps();
     for (int64_t i = 0; i < vec_end; i += 16) {
-      const __m512 qv = _mm512_loadu_ps(q + i);
-      a0 = _mm512_fmadd_ps(qv, W::Load(r[0] + i), a0);
-      a1 = _mm512_fmadd_ps(qv, W::Load(r[1] + i), a1);
-      a2 = _mm512_fmadd_ps(qv, W::Load(r[2] + i), a2);
-      a3 = _mm512_fmadd_ps(qv, W::Load(r[3] + i), a3);
+      __m512 kv[4];
+      for (int u = 0; u < 4; ++u) kv[u] = W::Load(r[u] + i);
+      for (int h = 0; h < kHeads; ++h) {
+        const __m512 qv = _mm512_loadu_ps(q + h * head_dim + i);
+        for (int u = 0; u < 4; ++u) acc[h][u] = _mm512_fmadd_ps(qv, kv[u], acc[h][u]);
+      }
     }
-    float s[4] = {HorizontalSum(a0), HorizontalSum(a1), HorizontalSum(a2), HorizontalSum(a3)};
-    for (int64_t i = vec_end; i < head_dim; ++i) {
-      for (int u = 0; u < 4; ++u) s[u] += q[i] * W::Scalar(r[u] + i);
+    for (int h = 0; h < kHeads; ++h) {
+      alignas(16) float s[4];
+      _mm_store_ps(s, SumsOf4(acc[h]));
+      for (int64_t i = vec_end; i < head_dim; ++i) {
+        for (int u = 0; u < 4; ++u) s[u] += q[h * head_dim + i] * W::Scalar(r[u] + i);
+      }
+      std::copy(s, s + 4, scores + h * ld + j);
     }
-    for (int u = 0; u < 4; ++u) scores[j + u] = s[u];
   }
   for (; j < n_keys; ++j) {
-    const typename W::T* r = k + j * stride;
-    __m512 a = _mm512_setzero_ps();
-    for (int64_t i = 0; i < vec_end; i += 16)
-      a = _mm512_fmadd_ps(_mm512_loadu_ps(q + i), W::Load(r + i), a);
-    float s = HorizontalSum(a);
-    for (int64_t i = vec_end; i < head_dim; ++i) s += q[i] * W::Scalar(r + i);
-    scores[j] = s;
+    const T* r = k + j * stride;
+    for (int h = 0; h < kHeads; ++h) {
+      const float* qh = q + h * head_dim;
+      __m512 a = _mm512_setzero_ps();
+      for (int64_t i = 0; i < vec_end; i += 16)
+        a = _mm512_fmadd_ps(_mm512_loadu_ps(qh + i), W::Load(r + i), a);
+      float s = HorizontalSum(a);
+      for (int64_t i = vec_end; i < head_dim; ++i) s += qh[i] * W::Scalar(r + i);
+      scores[h * ld + j] = s;
+    }
   }
 }
 
-// out[i0 .. i0+64) stays in four registers while every key's V row is added in.
-template <typename W>
-void Accumulate(const float* p, const void* vv, int64_t stride, int64_t n_keys, int64_t head_dim,
-                float* out) {
-  const auto* v = static_cast<const typename W::T*>(vv);
+// kHeads heads' outputs: a 64-element slice of each (4 registers per head) stays in registers
+// while every key's widened V slice is added into all of them.
+template <typename W, int kHeads>
+void AccumulateHeads(const float* p, int64_t ld, const typename W::T* v, int64_t stride,
+                     int64_t n_keys, int64_t head_dim, float* out) {
+  using T = typename W::T;
   int64_t i0 = 0;
   for (; i0 + 64 <= head_dim; i0 += 64) {
-    __m512 o0 = _mm512_loadu_ps(out + i0), o1 = _mm512_loadu_ps(out + i0 + 16),
-           o2 = _mm512_loadu_ps(out + i0 + 32), o3 = _mm512_loadu_ps(out + i0 + 48);
+    __m512 o[kHeads][4];
+    for (int h = 0; h < kHeads; ++h)
+      for (int c = 0; c < 4; ++c) o[h][c] = _mm512_loadu_ps(out + h * head_dim + i0 + 16 * c);
     for (int64_t j = 0; j < n_keys; ++j) {
-      const typename W::T* r = v + j * stride + i0;
-      const __m512 pj = _mm512_set1_ps(p[j]);
-      o0 = _mm512_fmadd_ps(pj, W::Load(r), o0);
-      o1 = _mm512_fmadd_ps(pj, W::Load(r + 16), o1);
-      o2 = _mm512_fmadd_ps(pj, W::Load(r + 32), o2);
-      o3 = _mm512_fmadd_ps(pj, W::Load(r + 48), o3);
+      const T* r = v + j * stride + i0;
+      __m512 x[4];
+      for (int c = 0; c < 4; ++c) x[c] = W::Load(r + 16 * c);
+      for (int h = 0; h < kHeads; ++h) {
+        const __m512 pj = _mm512_set1_ps(p[h * ld + j]);
+        for (int c = 0; c < 4; ++c) o[h][c] = _mm512_fmadd_ps(pj, x[c], o[h][c]);
+      }
     }
-    _mm512_storeu_ps(out + i0, o0);
-    _mm512_storeu_ps(out + i0 + 16, o1);
-    _mm512_storeu_ps(out + i0 + 32, o2);
-    _mm512_storeu_ps(out + i0 + 48, o3);
+    for (int h = 0; h < kHeads; ++h)
+      for (int c = 0; c < 4; ++c) _mm512_storeu_ps(out + h * head_dim + i0 + 16 * c, o[h][c]);
   }
   for (; i0 + 16 <= head_dim; i0 += 16) {
-    __m512 o = _mm512_loadu_ps(out + i0);
+    __m512 o[kHeads];
+    for (int h = 0; h < kHeads; ++h) o[h] = _mm512_loadu_ps(out + h * head_dim + i0);
     for (int64_t j = 0; j < n_keys; ++j) {
-      o = _mm512_fmadd_ps(_mm512_set1_ps(p[j]), W::Load(v + j * stride + i0), o);
+      const __m512 x = W::Load(v + j * stride + i0);
+      for (int h = 0; h < kHeads; ++h)
+        o[h] = _mm512_fmadd_ps(_mm512_set1_ps(p[h * ld + j]), x, o[h]);
     }
-    _mm512_storeu_ps(out + i0, o);
+    for (int h = 0; h < kHeads; ++h) _mm512_storeu_ps(out + h * head_dim + i0, o[h]);
   }
   for (; i0 < head_dim; ++i0) {
-    float o = out[i0];
-    for (int64_t j = 0; j < n_keys; ++j) o += p[j] * W::Scalar(v + j * stride + i0);
-    out[i0] = o;
+    for (int h = 0; h < kHeads; ++h) {
+      float o = out[h * head_dim + i0];
+      for (int64_t j = 0; j < n_keys; ++j) o += p[h * ld + j] * W::Scalar(v + j * stride + i0);
+      out[h * head_dim + i0] = o;
+    }
+  }
+}
+
+template <typename W>
+void Scores(const float* q, int64_t n_q, const void* kv, int64_t stride, int64_t n_keys,
+            int64_t head_dim, float* scores, int64_t ld) {
+  const auto* k = static_cast<const typename W::T*>(kv);
+  for (int64_t h0 = 0; h0 < n_q; h0 += kMaxHeads) {
+    WithTokenCount<kMaxHeads>(std::min<int64_t>(kMaxHeads, n_q - h0), [&]<int H>() {
+      ScoresHeads<W, H>(q + h0 * head_dim, k, stride, n_keys, head_dim, scores + h0 * ld, ld);
+    });
+  }
+}
+
+template <typename W>
+void Accumulate(const float* p, int64_t ld, int64_t n_q, const void* vv, int64_t stride,
+                int64_t n_keys, int64_t head_dim, float* out) {
+  const auto* v = static_cast<const typename W::T*>(vv);
+  for (int64_t h0 = 0; h0 < n_q; h0 += kMaxHeads) {
+    WithTokenCount<kMaxHeads>(std::min<int64_t>(kMaxHeads, n_q - h0), [&]<int H>() {
+      AccumulateHeads<W, H>(p + h0 * ld, ld, v, stride, n_keys, head_dim, out + h0 * head_dim);
+    });
   }
 }
 
