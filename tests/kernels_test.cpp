@@ -921,6 +921,35 @@ TEST(Int8PanelGemm, EverySimdVersionMatchesScalar) {
   if (checked == 0) GTEST_SKIP() << "no table here has an int8 Q4_0 panel kernel";
 }
 
+// The f16 row conversion (KV cache stores) is bit-identical to F32ToF16 on normal, subnormal,
+// overflowing, infinite and NaN values, any length.
+TEST_P(KernelVsScalar, F16FromF32MatchesScalarBitForBit) {
+  const F16FromF32Fn convert = KernelsFor(GetParam()).f16_from_f32;
+  ASSERT_NE(convert, nullptr);
+  std::mt19937 rng(61);
+  std::uniform_int_distribution<uint32_t> bits;
+  std::vector<float> x;
+  for (float f :
+       {0.f, -0.f, 1.f, -65504.f, 65519.f, 65520.f, 1e6f, 6.1e-5f, 6.0e-8f, 2.9e-8f, 3.0e-8f,
+        1e-10f, std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity(),
+        std::numeric_limits<float>::quiet_NaN(), -std::numeric_limits<float>::quiet_NaN()})
+    x.push_back(f);
+  for (int i = 0; i < 3000; ++i) {
+    const uint32_t u = bits(rng);
+    float f;
+    std::memcpy(&f, &u, 4);  // every exponent, NaN payloads included
+    x.push_back(i % 2 == 0
+                    ? f
+                    : std::ldexp(static_cast<float>(u % 4096) - 2048.f, -static_cast<int>(u % 40)));
+  }
+  for (int64_t n : {int64_t{0}, int64_t{7}, int64_t{8}, static_cast<int64_t>(x.size())}) {
+    std::vector<uint16_t> got(static_cast<size_t>(n) + 1, 0xabcd), want(got);
+    convert(x.data(), n, got.data());
+    for (int64_t i = 0; i < n; ++i) want[size_t(i)] = F32ToF16(x[size_t(i)]);
+    ASSERT_EQ(got, want) << "n " << n;  // and the element past n untouched
+  }
+}
+
 // Attention kernels for every KV cache type: odd head dims (whole blocks for Q8_0), odd key
 // counts, strided rows, one to eight query heads per KV head.
 TEST_P(KernelVsScalar, KvAttentionKernelsMatchScalar) {

@@ -213,6 +213,9 @@ using KvAccumulateFn = void (*)(const float* p, int64_t ld, int64_t n_q, const v
 using GeluTanhMulFn = void (*)(const float* gate, const float* up, int64_t n, float* out);
 using SoftCapFn = void (*)(float* x, int64_t n, float cap);
 using SoftmaxFn = void (*)(float* x, int64_t n);
+// f32 values to f16 (round to nearest even, as F32ToF16; NaN as 0x7e00 with its sign): the KV
+// cache's stores, the default cache type.
+using F16FromF32Fn = void (*)(const float* x, int64_t n, uint16_t* out);
 
 // The scalar panel kernel (also the oracle in tests).
 void PanelGemmScalar(const float* panel, int64_t kc, const float* x, int64_t ldx, int64_t n_tokens,
@@ -255,6 +258,7 @@ struct KernelTable {
   GeluTanhMulFn gelu_tanh_mul = nullptr;
   SoftCapFn soft_cap = nullptr;
   SoftmaxFn softmax = nullptr;
+  F16FromF32Fn f16_from_f32 = nullptr;
 };
 
 // Whether prefill of weight type t runs on the table's split int8 panels (Q6_K).

@@ -5,6 +5,7 @@
 
 #include "core/quant/quantize.h"
 #include "gemma/error.h"
+#include "kernels/kernels.h"
 
 namespace gemma {
 
@@ -74,7 +75,8 @@ uint64_t KvCache::bytes() const {
   return b;
 }
 
-void KvCache::Store(int layer, int position, const float* k, const float* v) {
+void KvCache::Store(int layer, int position, const float* k, const float* v,
+                    const KernelTable& kernels) {
   const int64_t n = row_elems(layer);
   auto* kd = const_cast<void*>(k_row(layer, position));
   auto* vd = const_cast<void*>(v_row(layer, position));
@@ -84,10 +86,8 @@ void KvCache::Store(int layer, int position, const float* k, const float* v) {
       std::memcpy(vd, v, sizeof(float) * static_cast<size_t>(n));
       break;
     case DType::kF16:
-      for (int64_t i = 0; i < n; ++i) {
-        static_cast<uint16_t*>(kd)[i] = F32ToF16(k[i]);
-        static_cast<uint16_t*>(vd)[i] = F32ToF16(v[i]);
-      }
+      kernels.f16_from_f32(k, n, static_cast<uint16_t*>(kd));
+      kernels.f16_from_f32(v, n, static_cast<uint16_t*>(vd));
       break;
     case DType::kQ8_0:  // heads are whole blocks (checked by the constructor)
       QuantizeRow(DType::kQ8_0, k, static_cast<uint8_t*>(kd), n);

@@ -14,6 +14,8 @@
 
 namespace gemma {
 
+struct KernelTable;
+
 class KvCache {
  public:
   // `type`: F32 (exact), F16 or BF16 (half the memory; rows converted when stored), or Q8_0
@@ -33,8 +35,9 @@ class KvCache {
   // row pointers of consecutive slots are row_elems apart.
   const void* k_row(int layer, int position) const { return Row(layer, position, true); }
   const void* v_row(int layer, int position) const { return Row(layer, position, false); }
-  // Converts and stores one position's K and V rows (row_elems floats each).
-  void Store(int layer, int position, const float* k, const float* v);
+  // Converts (with the table's f16 kernel for an F16 cache) and stores one position's K and V
+  // rows (row_elems floats each).
+  void Store(int layer, int position, const float* k, const float* v, const KernelTable& kernels);
 
   // F32 caches only: the rows as floats.
   float* k(int layer, int position) { return F32Row(layer, position, true); }

@@ -220,7 +220,7 @@ void Session::AttentionBlock(int l, int n) {
       if (c.v_norm)
         RmsNormNoGain(&scratch_.v[t * kv_dim + h * hd], eps, hd, &scratch_.v[t * kv_dim + h * hd]);
     }
-    cache_.Store(l, position_ + t, &scratch_.k[t * kv_dim], &scratch_.v[t * kv_dim]);
+    cache_.Store(l, position_ + t, &scratch_.k[t * kv_dim], &scratch_.v[t * kv_dim], kernels_);
   }
   Attention(l, n);
   MatMul(kernels_, pool_, L.wo, scratch_.attn.data(), n, q_dim, scratch_.proj.data(), d);

@@ -139,12 +139,35 @@ void SoftmaxAvx2(float* x, int64_t n) {
   for (; i < n; ++i) x[i] *= inv;
 }
 
+// F16C's vcvtps2ph rounds to nearest even as F32ToF16 does; a NaN keeps its payload there, so
+// NaN lanes are set to F32ToF16's 0x7e00 with the sign.
+void F16FromF32Avx2(const float* x, int64_t n, uint16_t* out) {
+  const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 v = _mm256_loadu_ps(x + i);
+    __m128i h = _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    const __m256 nan =
+        _mm256_cmp_ps(_mm256_and_ps(v, abs_mask), _mm256_and_ps(v, abs_mask), _CMP_UNORD_Q);
+    if (!_mm256_testz_ps(nan, nan)) {
+      const __m128i nan16 = _mm_packs_epi32(_mm256_castsi256_si128(_mm256_castps_si256(nan)),
+                                            _mm256_extractf128_si256(_mm256_castps_si256(nan), 1));
+      const __m128i canonical = _mm_or_si128(
+          _mm_and_si128(h, _mm_set1_epi16(static_cast<short>(0x8000))), _mm_set1_epi16(0x7e00));
+      h = _mm_blendv_epi8(h, canonical, nan16);
+    }
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), h);
+  }
+  for (; i < n; ++i) out[i] = F32ToF16(x[i]);
+}
+
 }  // namespace
 
 void FillAvx2ElementwiseKernels(KernelTable* table) {
   table->gelu_tanh_mul = &GeluTanhMulAvx2;
   table->soft_cap = &SoftCapAvx2;
   table->softmax = &SoftmaxAvx2;
+  table->f16_from_f32 = &F16FromF32Avx2;
 }
 
 }  // namespace gemma
