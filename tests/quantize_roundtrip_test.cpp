@@ -355,6 +355,11 @@ TEST(QuantizeRoundTripWide, KQuantsRunThroughTheModel) {
     const std::string out = Export(hf, tc.type, "wide");
     ExpectTensorsAsWritten(src, out, p);
     ExpectSameMetadata(out, f32_out, p);
+    // The declared type reads back as a preset name (--pure q4_k/q5_k carry the _M file type).
+    const std::string declared = tc.type == std::string("q4_k")   ? "q4_k_m"
+                                 : tc.type == std::string("q5_k") ? "q5_k_m"
+                                                                  : tc.type;
+    EXPECT_EQ(OpenCheckpoint(out).quant_type, declared);
     const GgufFile f = GgufFile::Open(out);
     for (const GgufTensorInfo& t : f.tensors()) {
       if (t.n_dims != 2) continue;

@@ -287,18 +287,22 @@ int Run(const BenchFlags& f) {
     ModelFlags mf;
     mf.model = f.model;
     auto model = LoadModel(mf);
-    // The dominant weight type names the model for baseline matching (llama-bench does too).
-    std::map<DType, uint64_t> by_type;
-    for (const auto& [name, t] : model->checkpoint().tensors)
-      by_type[t.view.dtype] += t.view.n_bytes;
-    DType main = DType::kF32;
-    for (const auto& [t, b] : by_type) {
-      if (b > by_type[main]) main = t;
+    // The file's declared quantization (GGUF general.file_type, as llama-bench names the model)
+    // or else the dominant weight type names the model, for baseline matching too.
+    std::string label = model->checkpoint().quant_type;
+    for (char& ch : label) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    if (label.empty()) {
+      std::map<DType, uint64_t> by_type;
+      for (const auto& [name, t] : model->checkpoint().tensors)
+        by_type[t.view.dtype] += t.view.n_bytes;
+      DType main = DType::kF32;
+      for (const auto& [t, b] : by_type) {
+        if (b > by_type[main]) main = t;
+      }
+      label = DTypeName(main);
     }
-    bench(model,
-          model->config().architecture + " " + model->checkpoint().format + " " +
-              std::string(DTypeName(main)),
-          std::string(DTypeName(main)));
+    bench(model, model->config().architecture + " " + model->checkpoint().format + " " + label,
+          label);
     peak_rss = PeakRssBytes();
   }
   for (size_t i = 0; i < rows.size(); ++i)

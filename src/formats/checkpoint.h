@@ -59,6 +59,9 @@ struct Checkpoint {
   std::string chat_template;  // raw template text when the checkpoint has one
   GenerationDefaults generation;
   std::vector<std::string> notes;  // things a user should know (e.g. vision tower ignored)
+  // The quantization the file declares (GGUF general.file_type as a `--type` name, "q4_k_m"),
+  // empty when it declares none or one we have no name for.
+  std::string quant_type;
 
   const NamedTensor* Find(const std::string& name) const {
     auto it = tensors.find(name);

@@ -10,6 +10,7 @@
 
 #include "formats/gguf_checkpoint.h"
 #include "formats/gguf_reader.h"
+#include "formats/gguf_tensor_types.h"
 #include "gemma/error.h"
 
 namespace gemma {
@@ -412,6 +413,13 @@ Checkpoint OpenGgufCheckpoint(const std::string& path) {
   ck.format = "gguf";
   ck.files.push_back(f.file());
   ReadTensors(f, &ck);
+  // Informational (bench labels): a missing or odd general.file_type is not an error.
+  if (const GgufValue* ft = general.Find("general.file_type")) {
+    const std::optional<int64_t> v = ft->ToInt();
+    const QuantPreset* preset =
+        v && *v >= 0 && *v <= 0xffff ? PresetOfFileType(static_cast<uint32_t>(*v)) : nullptr;
+    if (preset != nullptr) ck.quant_type = std::string(preset->name);
+  }
 
   ModelConfig& c = ck.config;
   c.family = family;

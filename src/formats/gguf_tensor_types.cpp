@@ -105,6 +105,13 @@ std::string SupportedQuantTypeNames() {
   return s;
 }
 
+const QuantPreset* PresetOfFileType(uint32_t file_type) {
+  for (const QuantPreset& p : kPresets) {
+    if (p.file_type == file_type && !p.pure) return &p;
+  }
+  return nullptr;
+}
+
 const QuantPreset& FindQuantPreset(std::string_view name) {
   std::string lower(name);
   for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));

@@ -31,6 +31,9 @@ const std::vector<QuantPreset>& QuantPresets();
 const QuantPreset& FindQuantPreset(std::string_view name);
 // "f32, f16, ..., q4_k_m": the supported names, for messages and --help.
 std::string SupportedQuantTypeNames();
+// The preset a GGUF's general.file_type names (the mixture, not --pure; q2_k and q3_k_* too), or
+// null for a file type we have no preset of.
+const QuantPreset* PresetOfFileType(uint32_t file_type);
 
 // The type tensor `name` (shape of `src`) gets in a model of `n_layers` blocks (see the file
 // comment).
