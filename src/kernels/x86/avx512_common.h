@@ -10,10 +10,12 @@
 namespace gemma::GEMMA_X86_NS {
 
 // The registration hooks of the other files; FillAvx512Kernels (dot_avx512.cpp) calls them.
-void FillAvx512PanelKernels(KernelTable* table);      // gemm_panel_avx512.cpp
-void FillAvx512VnniKernels(KernelTable* table);       // int8_vnni_avx512.cpp
-void FillAvx512Bf16Kernels(KernelTable* table);       // gemm_bf16_avx512bf16.cpp (AVX512-BF16)
-void FillAvx512AttentionKernels(KernelTable* table);  // attention_avx512.cpp
+void FillAvx512PanelKernels(KernelTable* table);        // gemm_panel_avx512.cpp
+void FillAvx512VnniKernels(KernelTable* table);         // int8_vnni_avx512.cpp
+void FillAvx512Bf16Kernels(KernelTable* table);         // gemm_bf16_avx512bf16.cpp (AVX512-BF16)
+void FillAvx512AttentionKernels(KernelTable* table);    // attention_avx512.cpp
+void FillAvx512ElementwiseKernels(KernelTable* table);  // elementwise_avx512.cpp
+void FillAvx512QuantizeKernels(KernelTable* table);     // quantize_act_avx512.cpp
 
 inline float HorizontalSum(__m512 v) {
   alignas(64) float lanes[16];

@@ -91,6 +91,8 @@ void FillAvx512Kernels(KernelTable* table) {
   table->dot_rows[static_cast<size_t>(DType::kBF16)] = &DotRowsBF16;
   FillAvx512PanelKernels(table);
   FillAvx512AttentionKernels(table);
+  FillAvx512ElementwiseKernels(table);
+  FillAvx512QuantizeKernels(table);
   FillAvx512VnniKernels(table);
   // AVX512-BF16 is a separate extension (Ice Lake has VNNI without it); the tests' emulated
   // table always has it.

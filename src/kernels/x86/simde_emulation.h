@@ -46,6 +46,19 @@ inline simde__m512i cvtepu16_epi32(simde__m256i a) {
   return r;
 }
 
+// Truncation to int32 with vcvttps2dq's result for NaN and out-of-range lanes (INT_MIN).
+inline simde__m512i cvttps_epi32(simde__m512 a) {
+  float f[16];
+  std::memcpy(f, &a, sizeof f);
+  int32_t v[16];
+  for (int i = 0; i < 16; ++i) {
+    v[i] = (f[i] >= -2147483648.f && f[i] < 2147483648.f) ? static_cast<int32_t>(f[i]) : INT32_MIN;
+  }
+  simde__m512i r;
+  std::memcpy(&r, v, sizeof r);
+  return r;
+}
+
 inline simde__m512i maskz_loadu_epi32(simde__mmask16 k, const void* p) {
   int32_t v[16] = {};
   for (int i = 0; i < 16; ++i) {
@@ -61,6 +74,7 @@ inline simde__m512i maskz_loadu_epi32(simde__mmask16 k, const void* p) {
 #define _mm512_cvtepi32_ps(a) ::gemma::emulated::simde_gaps::cvtepi32_ps(a)
 #define _mm512_cvtph_ps(a) ::gemma::emulated::simde_gaps::cvtph_ps(a)
 #define _mm512_cvtepu16_epi32(a) ::gemma::emulated::simde_gaps::cvtepu16_epi32(a)
+#define _mm512_cvttps_epi32(a) ::gemma::emulated::simde_gaps::cvttps_epi32(a)
 #define _mm512_maskz_loadu_epi32(k, p) ::gemma::emulated::simde_gaps::maskz_loadu_epi32(k, p)
 // AVX-VNNI's 256-bit vpdpbusd is AVX512-VNNI's with a VEX encoding: the same operation.
 #define _mm256_dpbusd_avx_epi32(src, a, b) _mm256_dpbusd_epi32(src, a, b)
