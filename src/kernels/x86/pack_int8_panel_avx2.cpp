@@ -29,6 +29,22 @@ inline void StoreFourRows(__m256i a, __m256i b, __m256i c, __m256i d, Block& pb,
   }
 }
 
+// Every row of a panel block into pb's group-major layout, four at a time: row r's 32 quants in
+// element order are load(r, block) for block = rows + r * row_bytes + at; rows past n_rows zero.
+template <typename Block, typename Load>
+void PackRows(const uint8_t* rows, uint64_t row_bytes, int64_t n_rows, uint64_t at, Block& pb,
+              Load&& load) {
+  for (int64_t r0 = 0; r0 < kInt8PanelRows; r0 += 4) {
+    __m256i v[4];
+    for (int64_t i = 0; i < 4; ++i) {
+      const int64_t r = r0 + i;
+      v[i] = r < n_rows ? load(r, rows + static_cast<uint64_t>(r) * row_bytes + at)
+                        : _mm256_setzero_si256();
+    }
+    StoreFourRows(v[0], v[1], v[2], v[3], pb, r0);
+  }
+}
+
 // The eight groups of one row's block.
 struct GroupsQ4_0 {
   static constexpr int kBlockBytes = 2 + 16;
@@ -76,20 +92,10 @@ void PackPanel(const uint8_t* rows, uint64_t row_bytes, int64_t n_rows, int64_t 
     Int8PanelBlock& pb = out[b];
     const uint64_t at = static_cast<uint64_t>(b0 + b) * Groups::kBlockBytes;
     alignas(32) uint16_t scales[kInt8PanelRows] = {};
-    for (int64_t r0 = 0; r0 < kInt8PanelRows; r0 += 4) {
-      __m256i v[4];
-      for (int64_t i = 0; i < 4; ++i) {
-        const int64_t r = r0 + i;
-        if (r >= n_rows) {
-          v[i] = _mm256_setzero_si256();
-          continue;
-        }
-        const uint8_t* blk = rows + static_cast<uint64_t>(r) * row_bytes + at;
-        std::memcpy(&scales[r], blk, 2);
-        v[i] = Groups::Load(blk);
-      }
-      StoreFourRows(v[0], v[1], v[2], v[3], pb, r0);
-    }
+    PackRows(rows, row_bytes, n_rows, at, pb, [&](int64_t r, const uint8_t* blk) {
+      std::memcpy(&scales[r], blk, 2);
+      return Groups::Load(blk);
+    });
     for (int h = 0; h < 2; ++h) {
       const __m128i half = _mm_load_si128(reinterpret_cast<const __m128i*>(scales + 8 * h));
       _mm256_storeu_ps(pb.d + 8 * h, _mm256_cvtph_ps(half));
@@ -112,25 +118,15 @@ void PackQ6KSplitPanel(const uint8_t* rows, uint64_t row_bytes, int64_t n_rows, 
     Int8SplitPanelBlock& pb = out[b];
     const int64_t sub = b0 + b, j = sub % 8, n = j / 4, k = j % 4;
     const uint64_t at = static_cast<uint64_t>(sub / 8) * kBlockBytes;
-    for (int64_t r0 = 0; r0 < kInt8PanelRows; r0 += 4) {
-      __m256i v[4];
-      for (int64_t i = 0; i < 4; ++i) {
-        const int64_t r = r0 + i;
-        if (r >= n_rows) {
-          v[i] = _mm256_setzero_si256();
-          continue;
-        }
-        const uint8_t* blk = rows + static_cast<uint64_t>(r) * row_bytes + at;
-        __m256i ql =
-            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 64 * n + 32 * (k % 2)));
-        if (k >= 2) ql = _mm256_srli_epi16(ql, 4);
-        const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + kQh + 32 * n));
-        const __m256i high = _mm256_slli_epi16(
-            _mm256_and_si256(_mm256_srli_epi16(qh, static_cast<int>(2 * k)), low2), 4);
-        v[i] = _mm256_sub_epi8(_mm256_or_si256(_mm256_and_si256(ql, low4), high), bias);
-      }
-      StoreFourRows(v[0], v[1], v[2], v[3], pb, r0);
-    }
+    PackRows(rows, row_bytes, n_rows, at, pb, [&](int64_t, const uint8_t* blk) {
+      __m256i ql =
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 64 * n + 32 * (k % 2)));
+      if (k >= 2) ql = _mm256_srli_epi16(ql, 4);
+      const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + kQh + 32 * n));
+      const __m256i high = _mm256_slli_epi16(
+          _mm256_and_si256(_mm256_srli_epi16(qh, static_cast<int>(2 * k)), low2), 4);
+      return _mm256_sub_epi8(_mm256_or_si256(_mm256_and_si256(ql, low4), high), bias);
+    });
     for (int h = 0; h < 2; ++h) {
       for (int rh = 0; rh < 2; ++rh) {  // rows 0-7, 8-15
         __m256i sums = _mm256_setzero_si256();
