@@ -1,6 +1,10 @@
 // AVX2 attention over cached K/V rows (F32, F16, BF16 or Q8_0 cache), see KvScoresFn and
-// KvAccumulateFn.
+// KvAccumulateFn. The float caches do the query heads of a KV head together; the Q8_0 cache one
+// head at a time (attention_heads.h).
+#include <algorithm>
+
 #include "kernels/attention_heads.h"
+#include "kernels/token_count.h"
 #include "kernels/x86/avx2_common.h"
 #include "kernels/x86/avx2_kernels.h"
 
@@ -9,74 +13,128 @@ namespace {
 
 using namespace avx2;
 
-// Four keys at a time share the q loads; each key sums over head_dim in order of 8-lane chunks.
-template <typename W>
-void Scores(const float* q, const void* kv, int64_t stride, int64_t n_keys, int64_t head_dim,
-            float* scores) {
-  const auto* k = static_cast<const typename W::T*>(kv);
+// The float caches take every query head of the KV head at once (KvScoresFn), up to four at a
+// time: each cached row chunk is widened to f32 once for all of them. Sixteen registers hold
+// kHeads x kKeys score sums (or kHeads x kChunks output slices), the widened chunks and one
+// broadcast.
+constexpr int kMaxHeads = 4;
+
+// Lane i of the result: the sum of a[i]'s eight lanes.
+inline __m256 SumsOf8(const __m256 a[8]) {
+  const __m256 h01 = _mm256_hadd_ps(a[0], a[1]), h23 = _mm256_hadd_ps(a[2], a[3]);
+  const __m256 h45 = _mm256_hadd_ps(a[4], a[5]), h67 = _mm256_hadd_ps(a[6], a[7]);
+  const __m256 h0123 = _mm256_hadd_ps(h01, h23), h4567 = _mm256_hadd_ps(h45, h67);
+  return _mm256_add_ps(_mm256_permute2f128_ps(h0123, h4567, 0x20),
+                       _mm256_permute2f128_ps(h0123, h4567, 0x31));
+}
+
+template <typename W, int kHeads>
+void ScoresHeads(const float* q, const typename W::T* k, int64_t stride, int64_t n_keys,
+                 int64_t head_dim, float* scores, int64_t ld) {
+  using T = typename W::T;
+  constexpr int kKeys = kHeads <= 2 ? 4 : 2;
   const int64_t vec_end = head_dim / 8 * 8;
   int64_t j = 0;
-  for (; j + 4 <= n_keys; j += 4) {
-    const typename W::T* r[4] = {k + j * stride, k + (j + 1) * stride, k + (j + 2) * stride,
-                                 k + (j + 3) * stride};
-    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+  for (; j + kKeys <= n_keys; j += kKeys) {
+    const T* r[kKeys];
+    for (int u = 0; u < kKeys; ++u) r[u] = k + (j + u) * stride;
+    __m256 acc[8];
+    for (__m256& a : acc) a = _mm256_setzero_ps();
     for (int64_t i = 0; i < vec_end; i += 8) {
-      const __m256 qv = _mm256_loadu_ps(q + i);
-      a0 = _mm256_fmadd_ps(qv, W::Load(r[0] + i), a0);
-      a1 = _mm256_fmadd_ps(qv, W::Load(r[1] + i), a1);
-      a2 = _mm256_fmadd_ps(qv, W::Load(r[2] + i), a2);
-      a3 = _mm256_fmadd_ps(qv, W::Load(r[3] + i), a3);
+      __m256 kv[kKeys];
+      for (int u = 0; u < kKeys; ++u) kv[u] = W::Load(r[u] + i);
+      for (int h = 0; h < kHeads; ++h) {
+        const __m256 qv = _mm256_loadu_ps(q + h * head_dim + i);
+        for (int u = 0; u < kKeys; ++u)
+          acc[h * kKeys + u] = _mm256_fmadd_ps(qv, kv[u], acc[h * kKeys + u]);
+      }
     }
-    float s[4] = {HorizontalSum(a0), HorizontalSum(a1), HorizontalSum(a2), HorizontalSum(a3)};
-    for (int64_t i = vec_end; i < head_dim; ++i) {
-      for (int u = 0; u < 4; ++u) s[u] += q[i] * W::Scalar(r[u] + i);
+    alignas(32) float s[8];
+    _mm256_store_ps(s, SumsOf8(acc));
+    for (int h = 0; h < kHeads; ++h) {
+      for (int u = 0; u < kKeys; ++u) {
+        float sum = s[h * kKeys + u];
+        for (int64_t i = vec_end; i < head_dim; ++i)
+          sum += q[h * head_dim + i] * W::Scalar(r[u] + i);
+        scores[h * ld + j + u] = sum;
+      }
     }
-    for (int u = 0; u < 4; ++u) scores[j + u] = s[u];
   }
   for (; j < n_keys; ++j) {
-    const typename W::T* r = k + j * stride;
-    __m256 a = _mm256_setzero_ps();
-    for (int64_t i = 0; i < vec_end; i += 8)
-      a = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), W::Load(r + i), a);
-    float s = HorizontalSum(a);
-    for (int64_t i = vec_end; i < head_dim; ++i) s += q[i] * W::Scalar(r + i);
-    scores[j] = s;
+    const T* r = k + j * stride;
+    for (int h = 0; h < kHeads; ++h) {
+      const float* qh = q + h * head_dim;
+      __m256 a = _mm256_setzero_ps();
+      for (int64_t i = 0; i < vec_end; i += 8)
+        a = _mm256_fmadd_ps(_mm256_loadu_ps(qh + i), W::Load(r + i), a);
+      float sum = HorizontalSum(a);
+      for (int64_t i = vec_end; i < head_dim; ++i) sum += qh[i] * W::Scalar(r + i);
+      scores[h * ld + j] = sum;
+    }
   }
 }
 
-// out[i0 .. i0+32) stays in four registers while every key's V row is added in.
-template <typename W>
-void Accumulate(const float* p, const void* vv, int64_t stride, int64_t n_keys, int64_t head_dim,
-                float* out) {
-  const auto* v = static_cast<const typename W::T*>(vv);
+template <typename W, int kHeads>
+void AccumulateHeads(const float* p, int64_t ld, const typename W::T* v, int64_t stride,
+                     int64_t n_keys, int64_t head_dim, float* out) {
+  using T = typename W::T;
+  constexpr int kChunks = kHeads <= 2 ? 4 : 2;  // 8-lane slices of each head's output
+  constexpr int kWidth = 8 * kChunks;
   int64_t i0 = 0;
-  for (; i0 + 32 <= head_dim; i0 += 32) {
-    __m256 o0 = _mm256_loadu_ps(out + i0), o1 = _mm256_loadu_ps(out + i0 + 8),
-           o2 = _mm256_loadu_ps(out + i0 + 16), o3 = _mm256_loadu_ps(out + i0 + 24);
+  for (; i0 + kWidth <= head_dim; i0 += kWidth) {
+    __m256 o[kHeads][kChunks];
+    for (int h = 0; h < kHeads; ++h)
+      for (int c = 0; c < kChunks; ++c) o[h][c] = _mm256_loadu_ps(out + h * head_dim + i0 + 8 * c);
     for (int64_t j = 0; j < n_keys; ++j) {
-      const typename W::T* r = v + j * stride + i0;
-      const __m256 pj = _mm256_set1_ps(p[j]);
-      o0 = _mm256_fmadd_ps(pj, W::Load(r), o0);
-      o1 = _mm256_fmadd_ps(pj, W::Load(r + 8), o1);
-      o2 = _mm256_fmadd_ps(pj, W::Load(r + 16), o2);
-      o3 = _mm256_fmadd_ps(pj, W::Load(r + 24), o3);
+      const T* r = v + j * stride + i0;
+      __m256 x[kChunks];
+      for (int c = 0; c < kChunks; ++c) x[c] = W::Load(r + 8 * c);
+      for (int h = 0; h < kHeads; ++h) {
+        const __m256 pj = _mm256_set1_ps(p[h * ld + j]);
+        for (int c = 0; c < kChunks; ++c) o[h][c] = _mm256_fmadd_ps(pj, x[c], o[h][c]);
+      }
     }
-    _mm256_storeu_ps(out + i0, o0);
-    _mm256_storeu_ps(out + i0 + 8, o1);
-    _mm256_storeu_ps(out + i0 + 16, o2);
-    _mm256_storeu_ps(out + i0 + 24, o3);
+    for (int h = 0; h < kHeads; ++h)
+      for (int c = 0; c < kChunks; ++c) _mm256_storeu_ps(out + h * head_dim + i0 + 8 * c, o[h][c]);
   }
   for (; i0 + 8 <= head_dim; i0 += 8) {
-    __m256 o = _mm256_loadu_ps(out + i0);
+    __m256 o[kHeads];
+    for (int h = 0; h < kHeads; ++h) o[h] = _mm256_loadu_ps(out + h * head_dim + i0);
     for (int64_t j = 0; j < n_keys; ++j) {
-      o = _mm256_fmadd_ps(_mm256_set1_ps(p[j]), W::Load(v + j * stride + i0), o);
+      const __m256 x = W::Load(v + j * stride + i0);
+      for (int h = 0; h < kHeads; ++h)
+        o[h] = _mm256_fmadd_ps(_mm256_set1_ps(p[h * ld + j]), x, o[h]);
     }
-    _mm256_storeu_ps(out + i0, o);
+    for (int h = 0; h < kHeads; ++h) _mm256_storeu_ps(out + h * head_dim + i0, o[h]);
   }
   for (; i0 < head_dim; ++i0) {
-    float o = out[i0];
-    for (int64_t j = 0; j < n_keys; ++j) o += p[j] * W::Scalar(v + j * stride + i0);
-    out[i0] = o;
+    for (int h = 0; h < kHeads; ++h) {
+      float o = out[h * head_dim + i0];
+      for (int64_t j = 0; j < n_keys; ++j) o += p[h * ld + j] * W::Scalar(v + j * stride + i0);
+      out[h * head_dim + i0] = o;
+    }
+  }
+}
+
+template <typename W>
+void Scores(const float* q, int64_t n_q, const void* kv, int64_t stride, int64_t n_keys,
+            int64_t head_dim, float* scores, int64_t ld) {
+  const auto* k = static_cast<const typename W::T*>(kv);
+  for (int64_t h0 = 0; h0 < n_q; h0 += kMaxHeads) {
+    WithTokenCount<kMaxHeads>(std::min<int64_t>(kMaxHeads, n_q - h0), [&]<int H>() {
+      ScoresHeads<W, H>(q + h0 * head_dim, k, stride, n_keys, head_dim, scores + h0 * ld, ld);
+    });
+  }
+}
+
+template <typename W>
+void Accumulate(const float* p, int64_t ld, int64_t n_q, const void* vv, int64_t stride,
+                int64_t n_keys, int64_t head_dim, float* out) {
+  const auto* v = static_cast<const typename W::T*>(vv);
+  for (int64_t h0 = 0; h0 < n_q; h0 += kMaxHeads) {
+    WithTokenCount<kMaxHeads>(std::min<int64_t>(kMaxHeads, n_q - h0), [&]<int H>() {
+      AccumulateHeads<W, H>(p + h0 * ld, ld, v, stride, n_keys, head_dim, out + h0 * head_dim);
+    });
   }
 }
 
@@ -135,8 +193,8 @@ void AccumulateQ8_0(const float* p, const void* vv, int64_t stride, int64_t n_ke
 
 template <typename W>
 void Set(KernelTable* t, DType type) {
-  t->kv_scores[static_cast<size_t>(type)] = &ScoresPerHead<&Scores<W>>;
-  t->kv_accumulate[static_cast<size_t>(type)] = &AccumulatePerHead<&Accumulate<W>>;
+  t->kv_scores[static_cast<size_t>(type)] = &Scores<W>;
+  t->kv_accumulate[static_cast<size_t>(type)] = &Accumulate<W>;
 }
 
 }  // namespace
