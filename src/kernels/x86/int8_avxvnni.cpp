@@ -127,6 +127,63 @@ struct Int8TileAvxVnni {
   }
 };
 
+// Q6_K's split panels (Int8SplitPanelBlock) as Int8TileAvxVnni, each 16-element half block's
+// sums converted and scaled on their own (its scale times the token's, then an FMA): with 8-row
+// register halves the sums and accumulators of three tokens fill the sixteen registers.
+struct Int8SplitTileAvxVnni {
+  static constexpr int kTokens = kInt8PanelTokens;
+  template <int NT>
+  static void Run(const Int8SplitPanelBlock* panel, int64_t n_blocks, const ActBlockQ8* x,
+                  int64_t x_stride, float* y, int64_t ldy, int64_t n_rows, bool accumulate) {
+    __m256 acc_lo[NT], acc_hi[NT];
+    for (int t = 0; t < NT; ++t) acc_lo[t] = acc_hi[t] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < n_blocks; ++b) {
+      const Int8SplitPanelBlock& pb = panel[b];
+      for (int h = 0; h < 2; ++h) {
+        const __m256i corr_lo = _mm256_load_si256(reinterpret_cast<const __m256i*>(pb.row_corr[h]));
+        const __m256i corr_hi =
+            _mm256_load_si256(reinterpret_cast<const __m256i*>(pb.row_corr[h] + 8));
+        __m256i s_lo[NT], s_hi[NT];
+        for (int t = 0; t < NT; ++t) {
+          s_lo[t] = corr_lo;
+          s_hi[t] = corr_hi;
+        }
+        for (int g = 4 * h; g < 4 * h + 4; ++g) {
+          const __m256i w_lo = _mm256_load_si256(reinterpret_cast<const __m256i*>(pb.q[g]));
+          const __m256i w_hi = _mm256_load_si256(reinterpret_cast<const __m256i*>(pb.q[g] + 32));
+          for (int t = 0; t < NT; ++t) {
+            int32_t four;
+            std::memcpy(&four, x[t * x_stride + b].qs + 4 * g, 4);
+            const __m256i a = _mm256_set1_epi32(four);
+            s_lo[t] = _mm256_dpbusd_avx_epi32(s_lo[t], a, w_lo);
+            s_hi[t] = _mm256_dpbusd_avx_epi32(s_hi[t], a, w_hi);
+          }
+        }
+        const __m256 d_lo = _mm256_load_ps(pb.d[h]), d_hi = _mm256_load_ps(pb.d[h] + 8);
+        for (int t = 0; t < NT; ++t) {
+          const __m256 dx = _mm256_set1_ps(x[t * x_stride + b].d);
+          acc_lo[t] =
+              _mm256_fmadd_ps(_mm256_mul_ps(d_lo, dx), _mm256_cvtepi32_ps(s_lo[t]), acc_lo[t]);
+          acc_hi[t] =
+              _mm256_fmadd_ps(_mm256_mul_ps(d_hi, dx), _mm256_cvtepi32_ps(s_hi[t]), acc_hi[t]);
+        }
+      }
+    }
+    for (int t = 0; t < NT; ++t) {
+      avx2::StoreRows16(acc_lo[t], acc_hi[t], y + t * ldy, n_rows, accumulate);
+    }
+  }
+};
+
+void Int8SplitPanelGemm(const Int8SplitPanelBlock* panel, int64_t n_blocks, const ActBlockQ8* x,
+                        int64_t x_stride, int64_t n_tokens, int64_t n_rows, float* y, int64_t ldy,
+                        bool accumulate) {
+  ForTokenGroups<Int8SplitTileAvxVnni::kTokens>(n_tokens, [&]<int NT>(int64_t t0) {
+    Int8SplitTileAvxVnni::Run<NT>(panel, n_blocks, x + t0 * x_stride, x_stride, y + t0 * ldy, ldy,
+                                  n_rows, accumulate);
+  });
+}
+
 // Int8PanelToSignedFn in 256-bit halves (see int8_vnni_avx512.cpp's).
 void Int8PanelToSigned(Int8PanelBlock* panel, int64_t n_blocks, int quant_offset) {
   const __m256i offset = _mm256_set1_epi8(static_cast<char>(quant_offset));
@@ -157,6 +214,7 @@ void FillAvxVnniKernels(KernelTable* table) {
   table->dot_rows[static_cast<size_t>(DType::kQ8_0)] = &DotRows<UnsignedQ8_0>;
   table->dot_rows[static_cast<size_t>(DType::kQ4_0)] = &DotRows<UnsignedQ4_0>;
   table->int8_panel_to_signed = &Int8PanelToSigned;
+  table->int8_split_panel_gemm = &Int8SplitPanelGemm;
   table->int8_panel_gemm = &Int8PanelOverTokens<Int8TileAvxVnni>;
 }
 
