@@ -431,6 +431,49 @@ TEST_P(KernelVsScalar, PanelGemmMatchesScalarOnOddShapes) {
   }
 }
 
+// The two-panel kernel (tables that have one) against the scalar one-panel kernel on each half:
+// token counts across its 8-token groups, row counts within either panel, odd k lengths, strides,
+// unaligned activations, overwrite and accumulate.
+TEST_P(KernelVsScalar, PanelGemmPairMatchesScalarOnOddShapes) {
+  const PanelGemmPairFn gemm = KernelsFor(GetParam()).panel_gemm_pair;
+  if (gemm == nullptr) {
+    EXPECT_NE(GetParam(), Isa::kAvx512) << "the avx512 table has a two-panel kernel";
+    GTEST_SKIP() << IsaName(GetParam()) << " multiplies one panel at a time";
+  }
+  std::mt19937 rng(67);
+  std::normal_distribution<float> nd;
+  for (int64_t kc : {1, 7, 37, 256}) {
+    std::vector<float> low(static_cast<size_t>(kc * kPanelRows)), high(low.size());
+    for (float& v : low) v = nd(rng);
+    for (float& v : high) v = nd(rng);
+    const int64_t ldx = kc + 3, ldy = 37;
+    constexpr int64_t kMaxTokens = 29;
+    std::vector<float> x(static_cast<size_t>(kMaxTokens * ldx + 1));
+    for (float& v : x) v = nd(rng);
+    for (int64_t tokens : {1, 5, 7, 8, 9, 16, 17, 29}) {
+      for (int64_t rows : {1, 15, 16, 17, 31, 32}) {
+        for (bool accumulate : {false, true}) {
+          std::vector<float> y(static_cast<size_t>(kMaxTokens * ldy), 0.5f), y_ref = y;
+          const int64_t rows_low = std::min<int64_t>(rows, kPanelRows);
+          PanelGemmScalar(low.data(), kc, x.data() + 1, ldx, tokens, rows_low, y_ref.data(), ldy,
+                          accumulate);
+          if (rows > kPanelRows) {
+            PanelGemmScalar(high.data(), kc, x.data() + 1, ldx, tokens, rows - kPanelRows,
+                            y_ref.data() + kPanelRows, ldy, accumulate);
+          }
+          gemm(low.data(), high.data(), kc, x.data() + 1, ldx, tokens, rows, y.data(), ldy,
+               accumulate);
+          for (size_t i = 0; i < y.size(); ++i) {
+            ASSERT_NEAR(y[i], y_ref[i], 1e-5 * (std::sqrt(double(kc)) + std::fabs(y_ref[i])))
+                << "kc " << kc << " tokens " << tokens << " rows " << rows << " acc " << accumulate
+                << " at " << i;
+          }
+        }
+      }
+    }
+  }
+}
+
 // The bf16 pair panel kernel (tables whose CPU multiplies bf16 pairs) against the scalar one:
 // token counts across its 8-token groups, partial panels (within either half of the 32 rows), odd
 // pair counts, strides, unaligned activations, overwrite and accumulate.

@@ -59,6 +59,12 @@ constexpr int kPanelTokens = 6;
 using PanelGemmFn = void (*)(const float* panel, int64_t kc, const float* x, int64_t ldx,
                              int64_t n_tokens, int64_t n_rows, float* y, int64_t ldy,
                              bool accumulate);
+// Two panels at once where the registers allow (AVX-512): rows 0-15 from `low`, 16-31 from
+// `high` (each a PanelGemmFn panel), n_rows <= 2 * kPanelRows, so each broadcast activation
+// feeds two FMAs; otherwise PanelGemmFn's contract.
+using PanelGemmPairFn = void (*)(const float* low, const float* high, int64_t kc, const float* x,
+                                 int64_t ldx, int64_t n_tokens, int64_t n_rows, float* y,
+                                 int64_t ldy, bool accumulate);
 
 // Packing a panel for PanelGemmFn: each weight row's k range is dequantized to f32 (n elements,
 // whole blocks of the slot's dtype), then kPanelRows such rows (row r at rows + r * ld) are
@@ -239,6 +245,7 @@ struct KernelTable {
   std::array<GemmTileFn, static_cast<size_t>(DType::kCount)> gemm_tile{};
   QuantizeActivationsFn quantize_activations = nullptr;  // every table has one (scalar at least)
   PanelGemmFn panel_gemm = nullptr;                      // every table has one (scalar at least)
+  PanelGemmPairFn panel_gemm_pair = nullptr;             // null: one panel at a time
   std::array<DequantizeRowFn, static_cast<size_t>(DType::kCount)> dequantize_row{};  // all set
   PanelTransposeFn panel_transpose = nullptr;  // every table has one (scalar at least)
   Int8PanelGemmFn int8_panel_gemm = nullptr;   // int8 prefill (Int8PanelTakes); null: f32 panels

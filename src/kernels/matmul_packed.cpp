@@ -28,12 +28,13 @@ constexpr int64_t kMaxChunkPanels = 4;
 struct PanelScratch {
   std::vector<float> rows;   // kPanelRows dequantized row slices, row-major
   std::vector<float> panel;  // the same, k-major: panel[k * kPanelRows + r]
+  std::vector<float> high;   // the next kPanelRows rows' panel, for tables with panel_gemm_pair
 };
 
 // Dequantizes columns [k0, k0 + kc) of rows [r0, r0 + n_rows) of w into a k-major panel;
 // rows past n_rows are zero so a partial panel computes on defined values.
 void PackPanelSlice(const KernelTable& k, const TensorView& w, int64_t r0, int64_t n_rows,
-                    int64_t k0, int64_t kc, PanelScratch& s) {
+                    int64_t k0, int64_t kc, PanelScratch& s, float* panel) {
   const uint64_t offset = RowBytes(w.dtype, static_cast<uint64_t>(k0));
   const DequantizeRowFn dequantize = k.dequantize_row[static_cast<size_t>(w.dtype)];
   for (int64_t r = 0; r < n_rows; ++r) {
@@ -41,7 +42,7 @@ void PackPanelSlice(const KernelTable& k, const TensorView& w, int64_t r0, int64
     dequantize(src, s.rows.data() + r * kKBlock, kc);
   }
   if (n_rows < kPanelRows) std::fill(s.rows.begin() + n_rows * kKBlock, s.rows.end(), 0.f);
-  k.panel_transpose(s.rows.data(), kKBlock, kc, s.panel.data());
+  k.panel_transpose(s.rows.data(), kKBlock, kc, panel);
 }
 
 }  // namespace
@@ -72,7 +73,7 @@ int64_t EqualTokenBlock(int64_t n_tokens, int64_t max_block, int64_t group) {
 }
 
 uint64_t PackedMatMulScratchBytes(int64_t widest_input, int64_t max_tokens, int n_threads) {
-  const auto per_thread = static_cast<uint64_t>(2 * kPanelRows * kKBlock) * sizeof(float);
+  const auto per_thread = static_cast<uint64_t>(3 * kPanelRows * kKBlock) * sizeof(float);
   const auto activations =
       static_cast<uint64_t>(std::min(kTokenBlock, max_tokens) * widest_input) * sizeof(float);
   return static_cast<uint64_t>(n_threads) * per_thread + activations;
@@ -81,15 +82,20 @@ uint64_t PackedMatMulScratchBytes(int64_t widest_input, int64_t max_tokens, int 
 void PackedMatMul(const KernelTable& k, ThreadPool& pool, const TensorView& w, const float* x,
                   int64_t n_tokens, int64_t ldx, float* y, int64_t ldy) {
   const int64_t n = w.row_elems();
-  const int64_t token_block = EqualTokenBlock(n_tokens, kTokenBlock, kPanelTokens);
+  const bool pairs = k.panel_gemm_pair != nullptr;
+  const int64_t token_block = EqualTokenBlock(n_tokens, kTokenBlock, pairs ? 8 : kPanelTokens);
   // The caller's copy of one token block's activations, k block by k block: block kb holds
   // [token][k] with row length kc, starting at k0 * nt. (The workers see it through px: a
   // thread_local named inside a lambda would be the worker's own.)
   thread_local std::vector<float> packed_x;
   packed_x.resize(static_cast<size_t>(std::min(token_block, n_tokens) * n));
   float* const px = packed_x.data();
+  // Tables with a two-panel kernel (8 tokens at a time) take rows 32 at a time; a chunk keeps
+  // its row count.
+  const int64_t step_rows = pairs ? 2 * kPanelRows : kPanelRows;
   PackedLoop(
-      pool, w, n_tokens, {kPanelRows, token_block, kKBlock, kMaxChunkPanels},
+      pool, w, n_tokens,
+      {step_rows, token_block, kKBlock, pairs ? kMaxChunkPanels / 2 : kMaxChunkPanels},
       [&](int64_t t0, int64_t nt, int64_t a, int64_t b) {
         for (int64_t t = a; t < b; ++t) {
           for (int64_t k0 = 0; k0 < n; k0 += kKBlock) {
@@ -103,10 +109,21 @@ void PackedMatMul(const KernelTable& k, ThreadPool& pool, const TensorView& w, c
         thread_local PanelScratch s;
         s.rows.resize(static_cast<size_t>(kPanelRows * kKBlock));
         s.panel.resize(static_cast<size_t>(kKBlock * kPanelRows));
-        PackPanelSlice(k, w, r0, rows, k0, kc, s);
+        s.high.resize(pairs ? s.panel.size() : 0);
+        const int64_t rows_low = std::min<int64_t>(rows, kPanelRows);
+        PackPanelSlice(k, w, r0, rows_low, k0, kc, s, s.panel.data());
+        if (rows > kPanelRows) {
+          PackPanelSlice(k, w, r0 + kPanelRows, rows - kPanelRows, k0, kc, s, s.high.data());
+        }
         prefetch_next();
-        k.panel_gemm(s.panel.data(), kc, px + k0 * nt, kc, nt, rows, y + t0 * ldy + r0, ldy,
-                     /*accumulate=*/k0 > 0);
+        float* const y_step = y + t0 * ldy + r0;
+        if (rows > kPanelRows) {
+          k.panel_gemm_pair(s.panel.data(), s.high.data(), kc, px + k0 * nt, kc, nt, rows, y_step,
+                            ldy, /*accumulate=*/k0 > 0);
+        } else {
+          k.panel_gemm(s.panel.data(), kc, px + k0 * nt, kc, nt, rows, y_step, ldy,
+                       /*accumulate=*/k0 > 0);
+        }
       });
 }
 
