@@ -1,5 +1,5 @@
-// AVX2 int8 panel packers for Q4_0, Q5_0 and Q8_0 (Int8PanelPackFn) and Q6_K's split panels
-// (Int8SplitPanelPackFn, for the VNNI tables built on this one), byte for byte the scalar
+// AVX2 int8 panel packers for Q4_0, Q5_0, Q8_0, Q4_K and Q5_K (Int8PanelPackFn) and Q6_K's split
+// panels (Int8SplitPanelPackFn, for the VNNI tables built on this one), byte for byte the scalar
 // ones (pack_int8_panel_scalar.cpp). A row's block becomes one register of its eight 4-quant
 // groups (groups 0-3 in the low lane, 4-7 in the high one: Q4_0's low and high nibbles, with
 // Q5_0's fifth bits spread from its 32-bit mask, Q8_0's bytes as stored), and four rows at a time
@@ -10,6 +10,7 @@
 #include <immintrin.h>
 
 #include "core/dtype.h"
+#include "core/quant/k_quants.h"
 #include "kernels/x86/avx2_kernels.h"
 
 namespace gemma {
@@ -154,9 +155,49 @@ void PackQ6KSplitPanel(const uint8_t* rows, uint64_t row_bytes, int64_t n_rows, 
   }
 }
 
+// Q4_K and Q5_K panels: sub-block j of a super-block is the low (j even) or high (j odd)
+// nibbles of its 32 bytes of quants at 32 (j / 2), Q5_K's fifth bit bit j of each qh byte; per
+// row the scale d sc[j] and bias offset d sc[j] - dmin m[j] as the scalar packer computes them
+// (PackK4Panel there). The scalar loops were a sixth of a Gemma 3 4B Q4_K_M prefill.
+template <bool kFifthBit>
+void PackK4PanelAvx2(const uint8_t* rows, uint64_t row_bytes, int64_t n_rows, int64_t b0,
+                     int64_t nb, Int8PanelBlock* out, float* bias) {
+  constexpr uint64_t kBlockBytes = kFifthBit ? 176 : 144;  // QuantBlockQ5_K / QuantBlockQ4_K
+  constexpr uint64_t kQh = 16, kQs = kFifthBit ? 48 : 16;
+  constexpr float offset = kFifthBit ? 16.f : 0.f;  // Int8PanelQuantOffset
+  const __m256i low4 = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1);
+  for (int64_t b = 0; b < nb; ++b) {
+    Int8PanelBlock& pb = out[b];
+    float* const row_bias = bias + b * kInt8PanelRows;
+    const int64_t sub = b0 + b, j = sub % 8;
+    const uint64_t at = static_cast<uint64_t>(sub / 8) * kBlockBytes;
+    PackRows(rows, row_bytes, n_rows, at, pb, [&](int64_t r, const uint8_t* blk) {
+      uint16_t d16, dmin16;
+      std::memcpy(&d16, blk, 2);
+      std::memcpy(&dmin16, blk + 2, 2);
+      uint8_t sc, m;
+      UnpackScaleMinK4(static_cast<int>(j), blk + 4, &sc, &m);
+      pb.d[r] = _cvtsh_ss(d16) * sc;  // F16C: exactly F16ToF32
+      row_bias[r] = offset * pb.d[r] - _cvtsh_ss(dmin16) * m;
+      __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + kQs + 32 * (j / 2)));
+      if (j % 2 != 0) q = _mm256_srli_epi16(q, 4);
+      q = _mm256_and_si256(q, low4);
+      if constexpr (kFifthBit) {
+        const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + kQh));
+        const __m256i bit = _mm256_and_si256(_mm256_srli_epi16(qh, static_cast<int>(j)), one);
+        q = _mm256_or_si256(q, _mm256_slli_epi16(bit, 4));
+      }
+      return q;
+    });
+    for (int64_t r = n_rows; r < kInt8PanelRows; ++r) pb.d[r] = row_bias[r] = 0.f;
+  }
+}
+
 }  // namespace
 
 void FillAvx2Int8PackKernels(KernelTable* table) {
+  table->int8_panel_pack[static_cast<size_t>(DType::kQ4_K)] = &PackK4PanelAvx2<false>;
+  table->int8_panel_pack[static_cast<size_t>(DType::kQ5_K)] = &PackK4PanelAvx2<true>;
   table->q6_k_split_panel_pack = &PackQ6KSplitPanel;
   table->int8_panel_pack[static_cast<size_t>(DType::kQ4_0)] = &PackPanel<GroupsQ4_0>;
   table->int8_panel_pack[static_cast<size_t>(DType::kQ5_0)] = &PackPanel<GroupsQ5_0>;
