@@ -116,22 +116,18 @@ template <typename W>
 void Scores(const float* q, int64_t n_q, const void* kv, int64_t stride, int64_t n_keys,
             int64_t head_dim, float* scores, int64_t ld) {
   const auto* k = static_cast<const typename W::T*>(kv);
-  for (int64_t h0 = 0; h0 < n_q; h0 += kMaxHeads) {
-    WithTokenCount<kMaxHeads>(std::min<int64_t>(kMaxHeads, n_q - h0), [&]<int H>() {
-      ScoresHeads<W, H>(q + h0 * head_dim, k, stride, n_keys, head_dim, scores + h0 * ld, ld);
-    });
-  }
+  ForTokenGroups<kMaxHeads>(n_q, [&]<int H>(int64_t h0) {  // groups of heads
+    ScoresHeads<W, H>(q + h0 * head_dim, k, stride, n_keys, head_dim, scores + h0 * ld, ld);
+  });
 }
 
 template <typename W>
 void Accumulate(const float* p, int64_t ld, int64_t n_q, const void* vv, int64_t stride,
                 int64_t n_keys, int64_t head_dim, float* out) {
   const auto* v = static_cast<const typename W::T*>(vv);
-  for (int64_t h0 = 0; h0 < n_q; h0 += kMaxHeads) {
-    WithTokenCount<kMaxHeads>(std::min<int64_t>(kMaxHeads, n_q - h0), [&]<int H>() {
-      AccumulateHeads<W, H>(p + h0 * ld, ld, v, stride, n_keys, head_dim, out + h0 * head_dim);
-    });
-  }
+  ForTokenGroups<kMaxHeads>(n_q, [&]<int H>(int64_t h0) {  // groups of heads
+    AccumulateHeads<W, H>(p + h0 * ld, ld, v, stride, n_keys, head_dim, out + h0 * head_dim);
+  });
 }
 
 template <typename W>
