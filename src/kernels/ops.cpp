@@ -148,12 +148,7 @@ void MatMulSameInput(const KernelTable& k, ThreadPool& pool, std::span<const Mat
   for (const MatMulTarget& t : targets) MatMul(k, pool, *t.w, x, n_tokens, ldx, t.y, t.ldy);
 }
 
-namespace {
-
-// 1 / rms(x) + eps. The sum of squares is f64, so the norm does not depend on summation order at
-// the 1e-6 level; it runs in eight fixed lanes (one f64 add chain was 3 % of prefill), the same
-// order on every CPU.
-float InverseRms(const float* x, float eps, int64_t n) {
+double MeanSquare(const float* x, int64_t n) {
   constexpr int kLanes = 8;
   double lanes[kLanes] = {};
   int64_t i = 0;
@@ -163,7 +158,13 @@ float InverseRms(const float* x, float eps, int64_t n) {
   for (; i < n; ++i) lanes[0] += static_cast<double>(x[i]) * x[i];
   const double ss = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) +
                     ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
-  return 1.f / std::sqrt(static_cast<float>(ss / static_cast<double>(n)) + eps);
+  return ss / static_cast<double>(n);
+}
+
+namespace {
+
+float InverseRms(const float* x, float eps, int64_t n) {
+  return 1.f / std::sqrt(static_cast<float>(MeanSquare(x, n)) + eps);
 }
 
 }  // namespace

@@ -30,6 +30,10 @@ struct MatMulTarget {
 void MatMulSameInput(const KernelTable& k, ThreadPool& pool, std::span<const MatMulTarget> targets,
                      const float* x, int64_t n_tokens, int64_t ldx);
 
+// mean(x^2), summed in f64 (the norms must not depend on summation order at the 1e-6 level) in
+// eight fixed lanes: the same order on every CPU, and no serial add chain (one was 3 % of
+// prefill).
+double MeanSquare(const float* x, int64_t n);
 // y = x * (mean(x^2) + eps)^-1/2 * gain, in f32 (gemma-models.md §2.1). In place allowed.
 void RmsNorm(const float* x, const float* gain, float eps, int64_t n, float* y);
 // The same without a gain (Gemma 3n/4 V-norm).

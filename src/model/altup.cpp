@@ -51,15 +51,11 @@ void AltupCorrect(const float* const* pred, int n_streams, int active, int64_t d
 }
 
 float RootMeanSquare(const float* x, int64_t n) {
-  double ss = 0;
-  for (int64_t i = 0; i < n; ++i) ss += static_cast<double>(x[i]) * x[i];
-  return static_cast<float>(std::sqrt(ss / static_cast<double>(n)));
+  return static_cast<float>(std::sqrt(MeanSquare(x, n)));
 }
 
 void RescaleToRms(float* x, int64_t n, float target_rms) {
-  double ss = 0;
-  for (int64_t i = 0; i < n; ++i) ss += static_cast<double>(x[i]) * x[i];
-  const double rms = std::sqrt(std::max(ss / static_cast<double>(n), 1e-5));
+  const double rms = std::sqrt(std::max(MeanSquare(x, n), 1e-5));
   const float f = static_cast<float>(target_rms / rms);
   for (int64_t i = 0; i < n; ++i) x[i] *= f;
 }
