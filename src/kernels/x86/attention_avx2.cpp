@@ -2,7 +2,6 @@
 // KvAccumulateFn. The float caches do the query heads of a KV head together; the Q8_0 cache one
 // head at a time (attention_heads.h).
 #include "kernels/attention_heads.h"
-#include "kernels/token_count.h"
 #include "kernels/x86/avx2_common.h"
 #include "kernels/x86/avx2_kernels.h"
 
@@ -27,9 +26,10 @@ inline __m256 SumsOf8(const __m256 a[8]) {
 }
 
 template <typename W, int kHeads>
-void ScoresHeads(const float* q, const typename W::T* k, int64_t stride, int64_t n_keys,
-                 int64_t head_dim, float* scores, int64_t ld) {
+void ScoresHeads(const float* q, const void* kv, int64_t stride, int64_t n_keys, int64_t head_dim,
+                 float* scores, int64_t ld) {
   using T = typename W::T;
+  const auto* k = static_cast<const T*>(kv);
   constexpr int kKeys = kHeads <= 2 ? 4 : 2;
   const int64_t vec_end = head_dim / 8 * 8;
   int64_t j = 0;
@@ -73,9 +73,10 @@ void ScoresHeads(const float* q, const typename W::T* k, int64_t stride, int64_t
 }
 
 template <typename W, int kHeads>
-void AccumulateHeads(const float* p, int64_t ld, const typename W::T* v, int64_t stride,
-                     int64_t n_keys, int64_t head_dim, float* out) {
+void AccumulateHeads(const float* p, int64_t ld, const void* vv, int64_t stride, int64_t n_keys,
+                     int64_t head_dim, float* out) {
   using T = typename W::T;
+  const auto* v = static_cast<const T*>(vv);
   constexpr int kChunks = kHeads <= 2 ? 4 : 2;  // 8-lane slices of each head's output
   constexpr int kWidth = 8 * kChunks;
   int64_t i0 = 0;
@@ -105,32 +106,17 @@ void AccumulateHeads(const float* p, int64_t ld, const typename W::T* v, int64_t
     }
     for (int h = 0; h < kHeads; ++h) _mm256_storeu_ps(out + h * head_dim + i0, o[h]);
   }
-  for (; i0 < head_dim; ++i0) {
-    for (int h = 0; h < kHeads; ++h) {
-      float o = out[h * head_dim + i0];
-      for (int64_t j = 0; j < n_keys; ++j) o += p[h * ld + j] * W::Scalar(v + j * stride + i0);
-      out[h * head_dim + i0] = o;
-    }
-  }
+  AccumulateColumns<W>(p, ld, kHeads, v, stride, n_keys, head_dim, out, i0);
 }
 
+// The kernels above, for attention_heads.h's head groups.
 template <typename W>
-void Scores(const float* q, int64_t n_q, const void* kv, int64_t stride, int64_t n_keys,
-            int64_t head_dim, float* scores, int64_t ld) {
-  const auto* k = static_cast<const typename W::T*>(kv);
-  ForTokenGroups<kMaxHeads>(n_q, [&]<int H>(int64_t h0) {  // groups of heads
-    ScoresHeads<W, H>(q + h0 * head_dim, k, stride, n_keys, head_dim, scores + h0 * ld, ld);
-  });
-}
-
-template <typename W>
-void Accumulate(const float* p, int64_t ld, int64_t n_q, const void* vv, int64_t stride,
-                int64_t n_keys, int64_t head_dim, float* out) {
-  const auto* v = static_cast<const typename W::T*>(vv);
-  ForTokenGroups<kMaxHeads>(n_q, [&]<int H>(int64_t h0) {  // groups of heads
-    AccumulateHeads<W, H>(p + h0 * ld, ld, v, stride, n_keys, head_dim, out + h0 * head_dim);
-  });
-}
+struct HeadTiles {
+  template <int H>
+  static constexpr auto kScores = &ScoresHeads<W, H>;
+  template <int H>
+  static constexpr auto kAccumulate = &AccumulateHeads<W, H>;
+};
 
 // A Q8_0 cache: rows of 34-byte blocks (f16 scale, 32 int8), head_dim and stride multiples of
 // 32. The query stays f32; each block's 32 products are summed, then scaled once.
@@ -187,8 +173,8 @@ void AccumulateQ8_0(const float* p, const void* vv, int64_t stride, int64_t n_ke
 
 template <typename W>
 void Set(KernelTable* t, DType type) {
-  t->kv_scores[static_cast<size_t>(type)] = &Scores<W>;
-  t->kv_accumulate[static_cast<size_t>(type)] = &Accumulate<W>;
+  t->kv_scores[static_cast<size_t>(type)] = &ScoresByHeadGroups<HeadTiles<W>, kMaxHeads>;
+  t->kv_accumulate[static_cast<size_t>(type)] = &AccumulateByHeadGroups<HeadTiles<W>, kMaxHeads>;
 }
 
 }  // namespace

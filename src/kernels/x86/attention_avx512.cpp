@@ -5,7 +5,7 @@
 // transpose instead of four horizontal sums. The Q8_0 cache keeps the AVX2 kernels.
 #include <algorithm>
 
-#include "kernels/token_count.h"
+#include "kernels/attention_heads.h"
 #include "kernels/x86/avx512_common.h"
 
 namespace gemma::GEMMA_X86_NS {
@@ -28,9 +28,10 @@ inline __m128 SumsOf4(const __m512 a[4]) {
 
 // kHeads heads' scores; keys four at a time share each widened row chunk across the heads.
 template <typename W, int kHeads>
-void ScoresHeads(const float* q, const typename W::T* k, int64_t stride, int64_t n_keys,
-                 int64_t head_dim, float* scores, int64_t ld) {
+void ScoresHeads(const float* q, const void* kv, int64_t stride, int64_t n_keys, int64_t head_dim,
+                 float* scores, int64_t ld) {
   using T = typename W::T;
+  const auto* k = static_cast<const T*>(kv);
   const int64_t vec_end = head_dim / 16 * 16;
   int64_t j = 0;
   for (; j + 4 <= n_keys; j += 4) {
@@ -73,9 +74,10 @@ void ScoresHeads(const float* q, const typename W::T* k, int64_t stride, int64_t
 // kHeads heads' outputs: a 64-element slice of each (4 registers per head) stays in registers
 // while every key's widened V slice is added into all of them.
 template <typename W, int kHeads>
-void AccumulateHeads(const float* p, int64_t ld, const typename W::T* v, int64_t stride,
-                     int64_t n_keys, int64_t head_dim, float* out) {
+void AccumulateHeads(const float* p, int64_t ld, const void* vv, int64_t stride, int64_t n_keys,
+                     int64_t head_dim, float* out) {
   using T = typename W::T;
+  const auto* v = static_cast<const T*>(vv);
   int64_t i0 = 0;
   for (; i0 + 64 <= head_dim; i0 += 64) {
     __m512 o[kHeads][4];
@@ -103,37 +105,22 @@ void AccumulateHeads(const float* p, int64_t ld, const typename W::T* v, int64_t
     }
     for (int h = 0; h < kHeads; ++h) _mm512_storeu_ps(out + h * head_dim + i0, o[h]);
   }
-  for (; i0 < head_dim; ++i0) {
-    for (int h = 0; h < kHeads; ++h) {
-      float o = out[h * head_dim + i0];
-      for (int64_t j = 0; j < n_keys; ++j) o += p[h * ld + j] * W::Scalar(v + j * stride + i0);
-      out[h * head_dim + i0] = o;
-    }
-  }
+  AccumulateColumns<W>(p, ld, kHeads, v, stride, n_keys, head_dim, out, i0);
 }
 
+// The kernels above, for attention_heads.h's head groups.
 template <typename W>
-void Scores(const float* q, int64_t n_q, const void* kv, int64_t stride, int64_t n_keys,
-            int64_t head_dim, float* scores, int64_t ld) {
-  const auto* k = static_cast<const typename W::T*>(kv);
-  ForTokenGroups<kMaxHeads>(n_q, [&]<int H>(int64_t h0) {  // groups of heads
-    ScoresHeads<W, H>(q + h0 * head_dim, k, stride, n_keys, head_dim, scores + h0 * ld, ld);
-  });
-}
-
-template <typename W>
-void Accumulate(const float* p, int64_t ld, int64_t n_q, const void* vv, int64_t stride,
-                int64_t n_keys, int64_t head_dim, float* out) {
-  const auto* v = static_cast<const typename W::T*>(vv);
-  ForTokenGroups<kMaxHeads>(n_q, [&]<int H>(int64_t h0) {  // groups of heads
-    AccumulateHeads<W, H>(p + h0 * ld, ld, v, stride, n_keys, head_dim, out + h0 * head_dim);
-  });
-}
+struct HeadTiles {
+  template <int H>
+  static constexpr auto kScores = &ScoresHeads<W, H>;
+  template <int H>
+  static constexpr auto kAccumulate = &AccumulateHeads<W, H>;
+};
 
 template <typename W>
 void Set(KernelTable* t, DType type) {
-  t->kv_scores[static_cast<size_t>(type)] = &Scores<W>;
-  t->kv_accumulate[static_cast<size_t>(type)] = &Accumulate<W>;
+  t->kv_scores[static_cast<size_t>(type)] = &ScoresByHeadGroups<HeadTiles<W>, kMaxHeads>;
+  t->kv_accumulate[static_cast<size_t>(type)] = &AccumulateByHeadGroups<HeadTiles<W>, kMaxHeads>;
 }
 
 }  // namespace
