@@ -58,7 +58,7 @@ void PackedMatMulInt8(const KernelTable& k, ThreadPool& pool, const TensorView& 
   thread_local std::vector<Int8PairCorr> corr;
   thread_local std::vector<float> dsum;  // biased types: d_x * sum of the block's quants
   qx.resize(static_cast<size_t>(std::min(token_block, n_tokens) * blocks));
-  corr.resize(qx.size());
+  if (!signed_panels) corr.resize(qx.size());  // signed panels carry their correction per row
   if (biased) dsum.resize(qx.size());
   // The workers see these through pointers: a thread_local named inside a lambda would be
   // the worker's own.
@@ -110,8 +110,9 @@ void PackedMatMulInt8(const KernelTable& k, ThreadPool& pool, const TensorView& 
         pack(rows_at, w.row_bytes(), rows, b0, kcb, panel.data(), bias.data());
         if (to_signed != nullptr) to_signed(panel.data(), kcb, quant_offset);
         prefetch_next();
-        k.int8_panel_gemm(panel.data(), kcb, xq_all + b0 * nt, corr_all + b0 * nt, kcb, nt, rows,
-                          y_panel, ldy, /*accumulate=*/b0 > 0);
+        k.int8_panel_gemm(panel.data(), kcb, xq_all + b0 * nt,
+                          signed_panels ? nullptr : corr_all + b0 * nt, kcb, nt, rows, y_panel, ldy,
+                          /*accumulate=*/b0 > 0);
         if (!biased) return;
         // The bias panel (k-major, as PanelGemmFn wants) against the tokens' block sums.
         k.panel_gemm(bias.data(), kcb, dsum_all + b0 * nt, kcb, nt, rows, y_panel, ldy,
