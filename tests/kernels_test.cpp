@@ -583,11 +583,12 @@ TEST_P(KernelVsScalar, PackedMatMulMatchesDequantizedProduct) {
     bool all_types;
     int64_t n;  // 0: just over one 256-element k block
   };
-  // The second shape spans several token blocks, several chunks of panels and a partial panel;
+  // The second shape spans several token blocks (BF16's are 512 tokens, the others' 264) and
+  // their prefetch slices with a partial last one, several chunks of panels and a partial panel;
   // the third is wide enough for PackedMatMulInt8 to cut rows into two unequal k blocks (41
   // blocks: 21 + 20; K-quants round it up to whole super-blocks), the fourth into two k blocks
   // of 36 that split a K-quant super-block.
-  for (const Shape shape : {Shape{37, 13, true, 0}, Shape{300, 250, false, 0},
+  for (const Shape shape : {Shape{37, 13, true, 0}, Shape{70, 600, false, 0},
                             Shape{21, 10, false, 41 * 32}, Shape{19, 9, false, 72 * 32}})
     for (int t = 0; t < static_cast<int>(DType::kCount); ++t) {
       const DType dtype = static_cast<DType>(t);
@@ -991,6 +992,39 @@ TEST_P(KernelVsScalar, F16FromF32MatchesScalarBitForBit) {
     convert(x.data(), n, got.data());
     for (int64_t i = 0; i < n; ++i) want[size_t(i)] = F32ToF16(x[size_t(i)]);
     ASSERT_EQ(got, want) << "n " << n;  // and the element past n untouched
+  }
+}
+
+// The bf16 pair conversion (BF16 prefill's activations) is bit-identical to F32ToBF16 on normal,
+// subnormal, rounding-tie, overflowing, infinite and NaN values, any number of pairs.
+TEST_P(KernelVsScalar, Bf16PairsFromF32MatchesScalarBitForBit) {
+  const Bf16PairsFromF32Fn convert = KernelsFor(GetParam()).bf16_pairs_from_f32;
+  ASSERT_NE(convert, nullptr);
+  std::mt19937 rng(67);
+  std::uniform_int_distribution<uint32_t> bits;
+  std::vector<float> x;
+  for (uint32_t u : {0x00000000u, 0x80000000u, 0x3f808000u, 0x3f818000u, 0x3f807fffu, 0x7f7fffffu,
+                     0x7f800000u, 0xff800000u, 0x7fc00000u, 0x7f800001u, 0xff800001u, 0x00000001u,
+                     0x807fffffu, 0x3f80ffffu}) {
+    float f;
+    std::memcpy(&f, &u, 4);
+    x.push_back(f);
+  }
+  while (x.size() < 3002) {
+    const uint32_t u = bits(rng);
+    float f;
+    std::memcpy(&f, &u, 4);  // every exponent, NaN payloads included
+    x.push_back(f);
+  }
+  for (int64_t pairs :
+       {int64_t{0}, int64_t{3}, int64_t{8}, int64_t{13}, static_cast<int64_t>(x.size() / 2)}) {
+    std::vector<uint32_t> got(static_cast<size_t>(pairs) + 1, 0xabcdef01u), want(got);
+    convert(x.data(), pairs, got.data());
+    for (int64_t p = 0; p < pairs; ++p) {
+      want[size_t(p)] = static_cast<uint32_t>(F32ToBF16(x[size_t(2 * p)])) |
+                        static_cast<uint32_t>(F32ToBF16(x[size_t(2 * p + 1)])) << 16;
+    }
+    ASSERT_EQ(got, want) << "pairs " << pairs;  // and the pair past the end untouched
   }
 }
 

@@ -222,6 +222,9 @@ using SoftmaxFn = void (*)(float* x, int64_t n);
 // f32 values to f16 (round to nearest even, as F32ToF16; NaN as 0x7e00 with its sign): the KV
 // cache's stores, the default cache type.
 using F16FromF32Fn = void (*)(const float* x, int64_t n, uint16_t* out);
+// 2 * n_pairs f32 values to bf16 pairs (round to nearest even, as F32ToBF16; NaN quieted):
+// out[p] = bf16(x[2p]) | bf16(x[2p + 1]) << 16, the activations of BF16 prefill.
+using Bf16PairsFromF32Fn = void (*)(const float* x, int64_t n_pairs, uint32_t* out);
 
 // The scalar panel kernel (also the oracle in tests).
 void PanelGemmScalar(const float* panel, int64_t kc, const float* x, int64_t ldx, int64_t n_tokens,
@@ -266,6 +269,7 @@ struct KernelTable {
   SoftCapFn soft_cap = nullptr;
   SoftmaxFn softmax = nullptr;
   F16FromF32Fn f16_from_f32 = nullptr;
+  Bf16PairsFromF32Fn bf16_pairs_from_f32 = nullptr;
 };
 
 // Whether prefill of weight type t runs on the table's split int8 panels (Q6_K).

@@ -24,12 +24,13 @@ constexpr int64_t kKBlock = 256;
 constexpr int64_t kTokenBlock = 44 * kPanelTokens;
 constexpr int64_t kMaxChunkPanels = 4;
 
-// Per-thread buffers, reused across calls.
+// Per-thread buffers, reused across calls (each pool thread packs into its own).
 struct PanelScratch {
   std::vector<float> rows;   // kPanelRows dequantized row slices, row-major
   std::vector<float> panel;  // the same, k-major: panel[k * kPanelRows + r]
   std::vector<float> high;   // the next kPanelRows rows' panel, for tables with panel_gemm_pair
 };
+thread_local PanelScratch t_scratch;
 
 // Dequantizes columns [k0, k0 + kc) of rows [r0, r0 + n_rows) of w into a k-major panel;
 // rows past n_rows are zero so a partial panel computes on defined values.
@@ -48,7 +49,7 @@ void PackPanelSlice(const KernelTable& k, const TensorView& w, int64_t r0, int64
 }  // namespace
 
 void PrefetchNextPanel(const TensorView& w, int64_t panel_rows, int64_t q, int64_t q0, int64_t q1,
-                       int64_t k0, int64_t kc, int64_t k_step) {
+                       int64_t k0, int64_t kc, int64_t k_step, int64_t part, int64_t n_parts) {
   const int64_t n = w.row_elems();
   int64_t next = q + 1;
   if (next >= q1) {
@@ -61,7 +62,7 @@ void PrefetchNextPanel(const TensorView& w, int64_t panel_rows, int64_t q, int64
   const int64_t rows = std::min(panel_rows, w.n_rows() - r0);
   const uint64_t begin = RowBytes(w.dtype, static_cast<uint64_t>(k0));
   const uint64_t bytes = RowBytes(w.dtype, static_cast<uint64_t>(kc));
-  for (int64_t r = 0; r < rows; ++r) {
+  for (int64_t r = rows * part / n_parts; r < rows * (part + 1) / n_parts; ++r) {
     const uint8_t* src = w.data + static_cast<uint64_t>(r0 + r) * w.row_bytes() + begin;
     for (uint64_t off = 0; off < bytes; off += 64) __builtin_prefetch(src + off);
   }
@@ -104,25 +105,28 @@ void PackedMatMul(const KernelTable& k, ThreadPool& pool, const TensorView& w, c
           }
         }
       },
-      [&](int64_t r0, int64_t rows, int64_t k0, int64_t kc, int64_t t0, int64_t nt,
-          auto&& prefetch_next) {
-        thread_local PanelScratch s;
+      [&](const PanelStep& p) {
+        PanelScratch& s = t_scratch;
         s.rows.resize(static_cast<size_t>(kPanelRows * kKBlock));
         s.panel.resize(static_cast<size_t>(kKBlock * kPanelRows));
         s.high.resize(pairs ? s.panel.size() : 0);
-        const int64_t rows_low = std::min<int64_t>(rows, kPanelRows);
-        PackPanelSlice(k, w, r0, rows_low, k0, kc, s, s.panel.data());
-        if (rows > kPanelRows) {
-          PackPanelSlice(k, w, r0 + kPanelRows, rows - kPanelRows, k0, kc, s, s.high.data());
+        const int64_t rows_low = std::min<int64_t>(p.rows, kPanelRows);
+        PackPanelSlice(k, w, p.r0, rows_low, p.k0, p.kc, s, s.panel.data());
+        if (p.rows > kPanelRows) {
+          PackPanelSlice(k, w, p.r0 + kPanelRows, p.rows - kPanelRows, p.k0, p.kc, s,
+                         s.high.data());
         }
-        prefetch_next();
-        float* const y_step = y + t0 * ldy + r0;
-        if (rows > kPanelRows) {
-          k.panel_gemm_pair(s.panel.data(), s.high.data(), kc, px + k0 * nt, kc, nt, rows, y_step,
-                            ldy, /*accumulate=*/k0 > 0);
+      },
+      [&](const PanelStep& p, const TokenSlice& ts) {
+        const PanelScratch& s = t_scratch;
+        const float* const x_slice = px + p.k0 * ts.nt + ts.a * p.kc;
+        float* const y_slice = y + (ts.t0 + ts.a) * ldy + p.r0;
+        if (p.rows > kPanelRows) {
+          k.panel_gemm_pair(s.panel.data(), s.high.data(), p.kc, x_slice, p.kc, ts.b - ts.a, p.rows,
+                            y_slice, ldy, /*accumulate=*/p.k0 > 0);
         } else {
-          k.panel_gemm(s.panel.data(), kc, px + k0 * nt, kc, nt, rows, y_step, ldy,
-                       /*accumulate=*/k0 > 0);
+          k.panel_gemm(s.panel.data(), p.kc, x_slice, p.kc, ts.b - ts.a, p.rows, y_slice, ldy,
+                       /*accumulate=*/p.k0 > 0);
         }
       });
 }

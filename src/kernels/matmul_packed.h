@@ -21,21 +21,36 @@ constexpr int64_t kPackedMinTokens = 8;
 // block would pay a full panel packing for a fraction of the work).
 int64_t EqualTokenBlock(int64_t n_tokens, int64_t max_block, int64_t group);
 
-// Asks the memory for the next panel a thread will pack while the current one is multiplied:
-// panel q + 1 of its chunk [q0, q1) at the same k range [k0, k0 + kc), or else panel q0 at the
-// next k range (k_step further). A panel's rows are scattered DRAM lines, and the packers,
-// which walk them row by row, otherwise wait on every miss (a quarter of BF16 prefill).
+// One step of the packed loop: rows [r0, r0 + rows) of w at k range [k0, k0 + kc).
+struct PanelStep {
+  int64_t r0, rows, k0, kc;
+};
+// Tokens [a, b) of the token block [t0, t0 + nt) (a and b relative to t0).
+struct TokenSlice {
+  int64_t t0, nt, a, b;
+};
+
+// A panel is multiplied in slices of this many tokens (a multiple of every tile's token group:
+// 3, 6, 8), with a part of the next panel's prefetch before each (PackedLoop).
+constexpr int64_t kPrefetchSliceTokens = 48;
+
+// Asks the memory for part `part` of n_parts (by rows) of the next panel a thread will pack: panel
+// q + 1 of its chunk [q0, q1) at the same k range [k0, k0 + kc), or else panel q0 at the next k
+// range (k_step further). A panel's rows are scattered DRAM lines, which the packers, walking them
+// row by row, would otherwise wait on (a quarter of BF16 prefill without prefetch). Spread over
+// the multiply, not asked in one burst: a burst of a whole panel's lines still left the BF16 pack
+// at 5 % of prefill, spread out 2.4 %.
 void PrefetchNextPanel(const TensorView& w, int64_t panel_rows, int64_t q, int64_t q0, int64_t q1,
-                       int64_t k0, int64_t kc, int64_t k_step);
+                       int64_t k0, int64_t kc, int64_t k_step, int64_t part, int64_t n_parts);
 
 // The loop order (BLIS) and cache blocking every packed product shares, over w's rows in panels
 // of panel_rows and its k range (elements) in blocks of k_block:
 //   per token block [t0, t0 + nt) of token_block tokens:
 //     prepare_tokens(t0, nt, a, b) readies tokens [a, b) of the block (split over the pool);
-//     then per chunk of up to max_chunk_panels panels (a pool job) and per k block
-//     [k0, k0 + kc), panel_step(r0, rows, k0, kc, t0, nt, prefetch_next) packs and multiplies
-//     each panel of the chunk (rows [r0, r0 + rows)), calling prefetch_next() between the two:
-//     the next panel's rows then arrive while this one is multiplied, not while it is packed.
+//     then per chunk of up to max_chunk_panels panels (a pool job), per k block and per panel of
+//     the chunk: pack_panel(PanelStep) packs the panel (the thread's own buffer), then
+//     multiply_panel(PanelStep, TokenSlice) multiplies it with each slice of the token block, a
+//     part of the next panel's prefetch before each slice.
 // The activations' k block (L2) meets every panel of a chunk; a panel (L1) meets every token.
 struct PackedLoopShape {
   int64_t panel_rows;
@@ -43,23 +58,30 @@ struct PackedLoopShape {
   int64_t k_block;
   int64_t max_chunk_panels;
 };
-template <typename PrepareTokens, typename PanelStep>
+template <typename PrepareTokens, typename PackPanel, typename MultiplyPanel>
 void PackedLoop(ThreadPool& pool, const TensorView& w, int64_t n_tokens, const PackedLoopShape& s,
-                PrepareTokens&& prepare_tokens, PanelStep&& panel_step) {
+                PrepareTokens&& prepare_tokens, PackPanel&& pack_panel,
+                MultiplyPanel&& multiply_panel) {
   const int64_t n_rows = w.n_rows(), n = w.row_elems();
   const int64_t n_panels = (n_rows + s.panel_rows - 1) / s.panel_rows;
   // About four chunks of panels per thread at least, to even out uneven progress.
   const int64_t grain = std::clamp<int64_t>(n_panels / (4 * pool.size()), 1, s.max_chunk_panels);
   for (int64_t t0 = 0; t0 < n_tokens; t0 += s.token_block) {
     const int64_t nt = std::min(s.token_block, n_tokens - t0);
+    const int64_t n_slices = (nt + kPrefetchSliceTokens - 1) / kPrefetchSliceTokens;
     pool.ParallelFor(nt, 8, [&](int64_t a, int64_t b, int) { prepare_tokens(t0, nt, a, b); });
     pool.ParallelFor(n_panels, grain, [&](int64_t q0, int64_t q1, int) {
       for (int64_t k0 = 0; k0 < n; k0 += s.k_block) {
         const int64_t kc = std::min(s.k_block, n - k0);
         for (int64_t q = q0; q < q1; ++q) {
           const int64_t r0 = q * s.panel_rows;
-          panel_step(r0, std::min(s.panel_rows, n_rows - r0), k0, kc, t0, nt,
-                     [&] { PrefetchNextPanel(w, s.panel_rows, q, q0, q1, k0, kc, s.k_block); });
+          const PanelStep step{r0, std::min(s.panel_rows, n_rows - r0), k0, kc};
+          pack_panel(step);
+          for (int64_t i = 0; i < n_slices; ++i) {
+            PrefetchNextPanel(w, s.panel_rows, q, q0, q1, k0, kc, s.k_block, i, n_slices);
+            const int64_t a = i * kPrefetchSliceTokens;
+            multiply_panel(step, TokenSlice{t0, nt, a, std::min(nt, a + kPrefetchSliceTokens)});
+          }
         }
       }
     });
@@ -83,7 +105,7 @@ void PackedMatMulInt8(const KernelTable& k, ThreadPool& pool, const TensorView& 
 uint64_t PackedMatMulInt8ScratchBytes(int64_t widest_input, int64_t max_tokens, int n_threads);
 
 // BF16 weights on the table's bf16 pair kernel (k.bf16_panel_gemm), activations rounded to bf16
-// (matmul_packed_bf16.cpp); its buffers are half of PackedMatMul's. Same contract as MatMul.
+// (matmul_packed_bf16.cpp); its buffers are no larger than PackedMatMul's. Same contract as MatMul.
 bool PackedMatMulBf16Takes(const KernelTable& k, const TensorView& w);
 void PackedMatMulBf16(const KernelTable& k, ThreadPool& pool, const TensorView& w, const float* x,
                       int64_t n_tokens, int64_t ldx, float* y, int64_t ldy);

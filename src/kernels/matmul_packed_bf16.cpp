@@ -14,12 +14,13 @@ namespace {
 constexpr int64_t kKPairs = 128;  // a k block of 256 elements, as the f32 path
 // Token blocks in whole groups of the AVX512-BF16 tile (8 tokens).
 constexpr int64_t kTileTokens = 8;
-constexpr int64_t kTokenBlock = 33 * kTileTokens;  // 264, as the f32 path
-constexpr int64_t kMaxChunkPanels = 2;             // 64 rows
+// 512 tokens: a whole llama-bench pp512 batch packs each panel once (two blocks of 264 packed it
+// twice, 6 % of that prefill). Its activations per k block (256 KiB of pairs) and a chunk's
+// outputs (128 KiB) still fit a 1 MiB L2 with the panel.
+constexpr int64_t kTokenBlock = 64 * kTileTokens;
+constexpr int64_t kMaxChunkPanels = 2;  // 64 rows
 
-inline uint32_t Bf16Pair(const float* x) {
-  return static_cast<uint32_t>(F32ToBF16(x[0])) | static_cast<uint32_t>(F32ToBF16(x[1])) << 16;
-}
+thread_local std::vector<uint32_t> t_panel;  // each pool thread packs into its own
 
 }  // namespace
 
@@ -45,20 +46,19 @@ void PackedMatMulBf16(const KernelTable& k, ThreadPool& pool, const TensorView& 
           for (int64_t p0 = 0; p0 < pairs; p0 += kKPairs) {
             const int64_t kp = std::min(kKPairs, pairs - p0);
             uint32_t* out = px + p0 * nt + t * kp;
-            for (int64_t p = 0; p < kp; ++p) out[p] = Bf16Pair(xt + 2 * (p0 + p));
+            k.bf16_pairs_from_f32(xt + 2 * p0, kp, out);
           }
         }
       },
-      [&](int64_t r0, int64_t rows, int64_t k0, int64_t kc, int64_t t0, int64_t nt,
-          auto&& prefetch_next) {
-        thread_local std::vector<uint32_t> panel;
-        panel.resize(static_cast<size_t>(kKPairs * kBf16PanelRows));
-        const int64_t p0 = k0 / 2, kp = kc / 2;
-        k.bf16_panel_pack(w.data + static_cast<uint64_t>(r0) * w.row_bytes(), w.row_bytes(), rows,
-                          p0, kp, panel.data());
-        prefetch_next();
-        k.bf16_panel_gemm(panel.data(), kp, px + p0 * nt, kp, nt, rows, y + t0 * ldy + r0, ldy,
-                          /*accumulate=*/p0 > 0);
+      [&](const PanelStep& p) {
+        t_panel.resize(static_cast<size_t>(kKPairs * kBf16PanelRows));
+        k.bf16_panel_pack(w.data + static_cast<uint64_t>(p.r0) * w.row_bytes(), w.row_bytes(),
+                          p.rows, p.k0 / 2, p.kc / 2, t_panel.data());
+      },
+      [&](const PanelStep& p, const TokenSlice& ts) {
+        const int64_t p0 = p.k0 / 2, kp = p.kc / 2;
+        k.bf16_panel_gemm(t_panel.data(), kp, px + p0 * ts.nt + ts.a * kp, kp, ts.b - ts.a, p.rows,
+                          y + (ts.t0 + ts.a) * ldy + p.r0, ldy, /*accumulate=*/p0 > 0);
       });
 }
 

@@ -26,6 +26,14 @@ constexpr int64_t kTokenBlock = 88 * kInt8PanelTokens;  // 264, as the f32 path
 // (the next chunk is not known), and 8 left that cold start in 2-5 % of Q8_0 prefill on Zen 5.
 constexpr int64_t kMaxChunkPanels = 16;
 
+// A pool thread's packed panel (each packs into its own), reused across calls.
+struct PanelBuffers {
+  std::vector<Int8PanelBlock> panel;
+  std::vector<float> bias;  // biased types: per row and block, k-major (a PanelGemmFn panel)
+  std::vector<Int8SplitPanelBlock> split;  // Q6_K on split panels
+};
+thread_local PanelBuffers t_panel;
+
 }  // namespace
 
 uint64_t PackedMatMulInt8ScratchBytes(int64_t widest_input, int64_t max_tokens, int n_threads) {
@@ -89,33 +97,35 @@ void PackedMatMulInt8(const KernelTable& k, ThreadPool& pool, const TensorView& 
           }
         }
       },
-      [&](int64_t r0, int64_t rows, int64_t k0, int64_t kc, int64_t t0, int64_t nt,
-          auto&& prefetch_next) {
-        const int64_t b0 = k0 / 32, kcb = kc / 32;
-        float* const y_panel = y + t0 * ldy + r0;
-        const uint8_t* const rows_at = w.data + static_cast<uint64_t>(r0) * w.row_bytes();
+      [&](const PanelStep& p) {
+        const int64_t b0 = p.k0 / 32, kcb = p.kc / 32;
+        const uint8_t* const rows_at = w.data + static_cast<uint64_t>(p.r0) * w.row_bytes();
+        PanelBuffers& s = t_panel;
         if (split) {
-          thread_local std::vector<Int8SplitPanelBlock> split_panel;
-          split_panel.resize(static_cast<size_t>(chunk_blocks));
-          k.q6_k_split_panel_pack(rows_at, w.row_bytes(), rows, b0, kcb, split_panel.data());
-          prefetch_next();
-          k.int8_split_panel_gemm(split_panel.data(), kcb, xq_all + b0 * nt, kcb, nt, rows, y_panel,
-                                  ldy, /*accumulate=*/b0 > 0);
+          s.split.resize(static_cast<size_t>(chunk_blocks));
+          k.q6_k_split_panel_pack(rows_at, w.row_bytes(), p.rows, b0, kcb, s.split.data());
           return;
         }
-        thread_local std::vector<Int8PanelBlock> panel;
-        thread_local std::vector<float> bias;
-        panel.resize(static_cast<size_t>(chunk_blocks));
-        bias.resize(static_cast<size_t>(chunk_blocks * kInt8PanelRows));
-        pack(rows_at, w.row_bytes(), rows, b0, kcb, panel.data(), bias.data());
-        if (to_signed != nullptr) to_signed(panel.data(), kcb, quant_offset);
-        prefetch_next();
-        k.int8_panel_gemm(panel.data(), kcb, xq_all + b0 * nt,
-                          signed_panels ? nullptr : corr_all + b0 * nt, kcb, nt, rows, y_panel, ldy,
-                          /*accumulate=*/b0 > 0);
+        s.panel.resize(static_cast<size_t>(chunk_blocks));
+        s.bias.resize(static_cast<size_t>(chunk_blocks * kInt8PanelRows));
+        pack(rows_at, w.row_bytes(), p.rows, b0, kcb, s.panel.data(), s.bias.data());
+        if (to_signed != nullptr) to_signed(s.panel.data(), kcb, quant_offset);
+      },
+      [&](const PanelStep& p, const TokenSlice& ts) {
+        const int64_t b0 = p.k0 / 32, kcb = p.kc / 32, nt = ts.b - ts.a;
+        const int64_t at = b0 * ts.nt + ts.a * kcb;  // the slice's first activation block
+        float* const y_slice = y + (ts.t0 + ts.a) * ldy + p.r0;
+        const PanelBuffers& s = t_panel;
+        if (split) {
+          k.int8_split_panel_gemm(s.split.data(), kcb, xq_all + at, kcb, nt, p.rows, y_slice, ldy,
+                                  /*accumulate=*/b0 > 0);
+          return;
+        }
+        k.int8_panel_gemm(s.panel.data(), kcb, xq_all + at, signed_panels ? nullptr : corr_all + at,
+                          kcb, nt, p.rows, y_slice, ldy, /*accumulate=*/b0 > 0);
         if (!biased) return;
         // The bias panel (k-major, as PanelGemmFn wants) against the tokens' block sums.
-        k.panel_gemm(bias.data(), kcb, dsum_all + b0 * nt, kcb, nt, rows, y_panel, ldy,
+        k.panel_gemm(s.bias.data(), kcb, dsum_all + at, kcb, nt, p.rows, y_slice, ldy,
                      /*accumulate=*/true);
       });
 }

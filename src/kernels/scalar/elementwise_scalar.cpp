@@ -11,6 +11,13 @@ void F16FromF32Scalar(const float* x, int64_t n, uint16_t* out) {
   for (int64_t i = 0; i < n; ++i) out[i] = F32ToF16(x[i]);
 }
 
+void Bf16PairsFromF32Scalar(const float* x, int64_t n_pairs, uint32_t* out) {
+  for (int64_t p = 0; p < n_pairs; ++p) {
+    out[p] = static_cast<uint32_t>(F32ToBF16(x[2 * p])) |
+             static_cast<uint32_t>(F32ToBF16(x[2 * p + 1])) << 16;
+  }
+}
+
 }  // namespace
 
 void FillScalarElementwiseKernels(KernelTable* table) {
@@ -18,6 +25,7 @@ void FillScalarElementwiseKernels(KernelTable* table) {
   table->soft_cap = &SoftCap;
   table->softmax = &Softmax;
   table->f16_from_f32 = &F16FromF32Scalar;
+  table->bf16_pairs_from_f32 = &Bf16PairsFromF32Scalar;
 }
 
 }  // namespace gemma

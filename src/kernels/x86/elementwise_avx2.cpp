@@ -161,6 +161,34 @@ void F16FromF32Avx2(const float* x, int64_t n, uint16_t* out) {
   for (; i < n; ++i) out[i] = F32ToF16(x[i]);
 }
 
+// F32ToBF16 on 8 lanes, in integers (vcvtneps2bf16 would flush subnormals): the rounded value's
+// high half, or a NaN's high half with its quiet bit set.
+inline __m256i Bf16InHighHalves(__m256i bits) {
+  const __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(bits, 16), _mm256_set1_epi32(1));
+  const __m256i rounded = _mm256_add_epi32(bits, _mm256_add_epi32(lsb, _mm256_set1_epi32(0x7fff)));
+  const __m256i nan = _mm256_cmpgt_epi32(_mm256_and_si256(bits, _mm256_set1_epi32(0x7fffffff)),
+                                         _mm256_set1_epi32(0x7f800000));
+  const __m256i quiet = _mm256_or_si256(bits, _mm256_set1_epi32(0x400000));
+  return _mm256_srli_epi32(_mm256_blendv_epi8(rounded, quiet, nan), 16);
+}
+
+void Bf16PairsFromF32Avx2(const float* x, int64_t n_pairs, uint32_t* out) {
+  const int64_t n = 2 * n_pairs;
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m256i a = Bf16InHighHalves(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + i)));
+    const __m256i b =
+        Bf16InHighHalves(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + i + 8)));
+    // packus works per 128-bit lane: a0 b0 a1 b1 -> a0 a1 b0 b1.
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i / 2),
+                        _mm256_permute4x64_epi64(_mm256_packus_epi32(a, b), 0xD8));
+  }
+  for (; i < n; i += 2) {
+    out[i / 2] = static_cast<uint32_t>(F32ToBF16(x[i])) | static_cast<uint32_t>(F32ToBF16(x[i + 1]))
+                                                              << 16;
+  }
+}
+
 }  // namespace
 
 void FillAvx2ElementwiseKernels(KernelTable* table) {
@@ -168,6 +196,7 @@ void FillAvx2ElementwiseKernels(KernelTable* table) {
   table->soft_cap = &SoftCapAvx2;
   table->softmax = &SoftmaxAvx2;
   table->f16_from_f32 = &F16FromF32Avx2;
+  table->bf16_pairs_from_f32 = &Bf16PairsFromF32Avx2;
 }
 
 }  // namespace gemma

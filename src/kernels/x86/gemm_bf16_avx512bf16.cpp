@@ -26,6 +26,7 @@ template <int NT>
 void Micro(const uint32_t* panel, int64_t kc_pairs, const uint32_t* x, int64_t ldx, int64_t n_rows,
            float* y, int64_t ldy, bool accumulate) {
   __m512 lo[NT], hi[NT];  // rows 0-15, 16-31
+#pragma GCC unroll 8
   for (int t = 0; t < NT; ++t) lo[t] = hi[t] = _mm512_setzero_ps();
   for (int64_t p = 0; p < kc_pairs; ++p) {
     const __m512bh w_lo = AsBf16Pairs(_mm512_loadu_si512(panel + p * kBf16PanelRows));
@@ -37,6 +38,7 @@ void Micro(const uint32_t* panel, int64_t kc_pairs, const uint32_t* x, int64_t l
     }
   }
   const int64_t rows_lo = std::min<int64_t>(n_rows, 16), rows_hi = n_rows - rows_lo;
+#pragma GCC unroll 8
   for (int t = 0; t < NT; ++t) {
     StoreRows16(lo[t], y + t * ldy, rows_lo, accumulate);
     if (rows_hi > 0) StoreRows16(hi[t], y + t * ldy + 16, rows_hi, accumulate);

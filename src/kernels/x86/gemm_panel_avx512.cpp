@@ -16,6 +16,7 @@ template <int NT>
 void Micro(const float* panel, int64_t kc, const float* x, int64_t ldx, int64_t n_rows, float* y,
            int64_t ldy, bool accumulate) {
   __m512 acc[NT];
+#pragma GCC unroll 16
   for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
   for (int64_t k = 0; k < kc; ++k) {
     const __m512 w = _mm512_loadu_ps(panel + k * kPanelRows);
@@ -39,6 +40,7 @@ template <int NT>
 void MicroPair(const float* low, const float* high, int64_t kc, const float* x, int64_t ldx,
                int64_t n_rows, float* y, int64_t ldy, bool accumulate) {
   __m512 lo[NT], hi[NT];
+#pragma GCC unroll 16
   for (int t = 0; t < NT; ++t) lo[t] = hi[t] = _mm512_setzero_ps();
   for (int64_t k = 0; k < kc; ++k) {
     const __m512 w_lo = _mm512_loadu_ps(low + k * kPanelRows);

@@ -218,6 +218,7 @@ struct Int8TileVnni {
                   const Int8PairCorr* /*x_corr*/, int64_t x_stride, float* const* y, int64_t n_rows,
                   bool accumulate) {
     __m512 acc[NT];
+#pragma GCC unroll 16
     for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
     for (int64_t b = 0; b < n_blocks; ++b) {
       const Int8PanelBlock& pb = panel[b];
@@ -250,6 +251,7 @@ struct Int8SplitTileVnni {
   static void Run(const Int8SplitPanelBlock* panel, int64_t n_blocks, const ActBlockQ8* x,
                   int64_t x_stride, float* y, int64_t ldy, int64_t n_rows, bool accumulate) {
     __m512 acc[NT];
+#pragma GCC unroll 16
     for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
     for (int64_t b = 0; b < n_blocks; ++b) {
       const Int8SplitPanelBlock& pb = panel[b];

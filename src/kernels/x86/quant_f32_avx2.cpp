@@ -72,6 +72,7 @@ struct RowTokens {
   template <int NT>
   static void Run(const uint8_t* row, const float* const* x, int64_t n, float* const* y) {
     __m256 acc[NT];
+#pragma GCC unroll 16
     for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
     for (int64_t b = 0; b < n / 32; ++b) {
       const uint8_t* block = row + b * B::kBytes;

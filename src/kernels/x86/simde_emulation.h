@@ -69,6 +69,23 @@ inline simde__m512i maskz_loadu_epi32(simde__mmask16 k, const void* p) {
   return r;
 }
 
+// SIMDe's masked float load and store touch all 64 bytes; these touch only the masked lanes, as
+// the hardware does (a partial panel's last row may end its buffer).
+inline simde__m512 maskz_loadu_ps(simde__mmask16 k, const void* p) {
+  const simde__m512i v = maskz_loadu_epi32(k, p);
+  simde__m512 r;
+  std::memcpy(&r, &v, sizeof r);
+  return r;
+}
+
+inline void mask_storeu_ps(void* p, simde__mmask16 k, simde__m512 a) {
+  float f[16];
+  std::memcpy(f, &a, sizeof f);
+  for (int i = 0; i < 16; ++i) {
+    if ((k >> i) & 1) std::memcpy(static_cast<char*>(p) + 4 * i, &f[i], 4);
+  }
+}
+
 }  // namespace gemma::emulated::simde_gaps
 
 #define _mm512_cvtepi32_ps(a) ::gemma::emulated::simde_gaps::cvtepi32_ps(a)
@@ -76,5 +93,7 @@ inline simde__m512i maskz_loadu_epi32(simde__mmask16 k, const void* p) {
 #define _mm512_cvtepu16_epi32(a) ::gemma::emulated::simde_gaps::cvtepu16_epi32(a)
 #define _mm512_cvttps_epi32(a) ::gemma::emulated::simde_gaps::cvttps_epi32(a)
 #define _mm512_maskz_loadu_epi32(k, p) ::gemma::emulated::simde_gaps::maskz_loadu_epi32(k, p)
+#define _mm512_maskz_loadu_ps(k, p) ::gemma::emulated::simde_gaps::maskz_loadu_ps(k, p)
+#define _mm512_mask_storeu_ps(p, k, a) ::gemma::emulated::simde_gaps::mask_storeu_ps(p, k, a)
 // AVX-VNNI's 256-bit vpdpbusd is AVX512-VNNI's with a VEX encoding: the same operation.
 #define _mm256_dpbusd_avx_epi32(src, a, b) _mm256_dpbusd_epi32(src, a, b)
