@@ -203,8 +203,10 @@ void Session::AttentionBlock(int l, int n) {
                 sizeof(float) * static_cast<size_t>(n * kv_dim));
   }
   const float* inv_freq = scratch_.rope_inv_freq(l);
-  float* const rotation = scratch_.rope_rotation.data();  // one position's, for all its heads
-  for (int t = 0; t < n; ++t) {
+  // Per token: q/k norms, RoPE and the cache rows, in parallel (serial, the pool's other threads
+  // sat out 2-3 % of a prefill here).
+  ForEachToken(n, [&](int t, int thread) {
+    float* const rotation = scratch_.rope_rotation_of(thread);  // for all the position's heads
     RopeRotation(static_cast<float>(position_ + t), inv_freq, hd, rotation);
     for (int h = 0; h < lc.n_heads; ++h) {
       float* qh = &scratch_.q[t * q_dim + h * hd];
@@ -212,7 +214,7 @@ void Session::AttentionBlock(int l, int n) {
       ApplyRopeRotation(qh, hd, rotation);
       for (int64_t i = 0; i < hd; ++i) qh[i] *= c.query_scale;
     }
-    if (!own_kv) continue;  // reads the source layer's cache rows
+    if (!own_kv) return;  // reads the source layer's cache rows
     for (int h = 0; h < lc.n_kv_heads; ++h) {
       float* kh = &scratch_.k[t * kv_dim + h * hd];
       if (c.qk_norm) RmsNorm(kh, L.k_norm.data(), eps, hd, kh);
@@ -221,7 +223,7 @@ void Session::AttentionBlock(int l, int n) {
         RmsNormNoGain(&scratch_.v[t * kv_dim + h * hd], eps, hd, &scratch_.v[t * kv_dim + h * hd]);
     }
     cache_.Store(l, position_ + t, &scratch_.k[t * kv_dim], &scratch_.v[t * kv_dim], kernels_);
-  }
+  });
   Attention(l, n);
   MatMul(kernels_, pool_, L.wo, scratch_.attn.data(), n, q_dim, scratch_.proj.data(), d);
   ForEachToken(n, [&](int t) {

@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "kernels/kernels.h"
@@ -79,12 +80,20 @@ class Session {
   // would idle through these per-token norms and adds), inline for a few tokens.
   template <typename Fn>
   void ForEachToken(int n, Fn&& fn) {
+    // fn(t), or fn(t, thread) for work that needs a per-thread buffer.
+    auto call = [&](int t, int thread) {
+      if constexpr (std::is_invocable_v<Fn&, int, int>) {
+        fn(t, thread);
+      } else {
+        fn(t);
+      }
+    };
     if (n < 16) {
-      for (int t = 0; t < n; ++t) fn(t);
+      for (int t = 0; t < n; ++t) call(t, 0);
       return;
     }
-    pool_.ParallelFor(n, 8, [&](int64_t b, int64_t e, int) {
-      for (int64_t t = b; t < e; ++t) fn(static_cast<int>(t));
+    pool_.ParallelFor(n, 8, [&](int64_t b, int64_t e, int thread) {
+      for (int64_t t = b; t < e; ++t) call(static_cast<int>(t), thread);
     });
   }
 

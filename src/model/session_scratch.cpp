@@ -69,7 +69,7 @@ void SessionScratch::ForEachBuffer(Self& s, const Dims& n, Visit&& visit) {
   visit(s.moe.out_rows, rows(moe ? d : 0));
   visit(s.attention_scores, static_cast<size_t>(n.n_threads * n.max_group * n.max_keys));
   visit(s.rope_inv_freq_table, static_cast<size_t>(n.n_layers * n.rope_stride));
-  visit(s.rope_rotation, static_cast<size_t>(2 * n.rope_stride));
+  visit(s.rope_rotation, static_cast<size_t>(n.n_threads * 2 * n.rope_stride));
   visit(s.last_logits, static_cast<size_t>(n.vocab_size));
 }
 

@@ -34,6 +34,10 @@ class SessionScratch {
   const float* rope_inv_freq(int layer) const {
     return rope_inv_freq_table.data() + layer * dims_.rope_stride;
   }
+  // A thread's buffer for one position's RoPE cos | sin.
+  float* rope_rotation_of(int thread) {
+    return rope_rotation.data() + thread * 2 * dims_.rope_stride;
+  }
 
   // Rows of max_batch tokens. x is the residual stream (with AltUp: the active stream's
   // prediction, then the layer output); proj takes every d-wide projection back to it.
@@ -45,7 +49,7 @@ class SessionScratch {
   MoeScratch moe;
   std::vector<float> attention_scores;     // [n_threads][max_group][max_keys]
   std::vector<float> rope_inv_freq_table;  // [n_layers][rope_stride]
-  std::vector<float> rope_rotation;        // one position's cos | sin, [2 * rope_stride]
+  std::vector<float> rope_rotation;        // [n_threads][2 * rope_stride]
   std::vector<float> last_logits;          // [vocab_size]
 
  private:
