@@ -66,10 +66,7 @@ inline __m512i PairQuants(const uint8_t* first, const uint8_t* second) {
   return _mm512_xor_si512(both, _mm512_set1_epi8(static_cast<char>(0x80)));
 }
 
-// Decode runs ahead of the hardware prefetcher as the AVX2 kernels do (avx2_common.h), twice as
-// far: on Zen 5 at a ~70 GB/s probe, 4 KiB ahead gave Q4_0 tg64 62-66 t/s in one build and 73-77
-// in another that differed only in unrelated code; 8 KiB ran 74-80 in both (12 KiB no better).
-constexpr int kPrefetchBytes = 8192;
+constexpr int kPrefetchBytes = kDecodePrefetchBytes;
 
 void DotRowsQ8_0(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const void* xv, int64_t n,
                  float* y) {
