@@ -122,6 +122,7 @@ void Session::ForwardChunk(const int* tokens, int n, float* all_logits) {
   }
   const bool altup = c.altup_streams > 1;
   if (altup) AltupBegin(n);
+  FillRopeRotations(n);
 
   for (int l = 0; l < c.n_layers; ++l) {
     const LayerWeights& L = w.layers[static_cast<size_t>(l)];
@@ -160,6 +161,19 @@ void Session::ForwardChunk(const int* tokens, int n, float* all_logits) {
   if (all_logits)
     std::memcpy(scratch_.last_logits.data(), all_logits + (n - 1) * V, sizeof(float) * V);
   position_ += n;
+}
+
+// The chunk's RoPE cos | sin per RoPE group and token: cos and sin are taken in double for an
+// exactly rounded f32 (RopeRotation), too dear to repeat in every layer (1 % of a prefill).
+void Session::FillRopeRotations(int n) {
+  for (int g = 0; g < scratch_.rope_groups(); ++g) {
+    const int l = scratch_.rope_group_layer(g);
+    const int64_t hd = model_->config().layers[static_cast<size_t>(l)].head_dim;
+    ForEachToken(n, [&](int t) {
+      RopeRotation(static_cast<float>(position_ + t), scratch_.rope_inv_freq(l), hd,
+                   scratch_.rope_rotation(g, t));
+    });
+  }
 }
 
 // x += post_norm(W_o attention(norm(x))), plus (Gemma 3n) the LAuReL branch of norm(x).
@@ -202,12 +216,11 @@ void Session::AttentionBlock(int l, int n) {
     std::memcpy(scratch_.v.data(), scratch_.k.data(),
                 sizeof(float) * static_cast<size_t>(n * kv_dim));
   }
-  const float* inv_freq = scratch_.rope_inv_freq(l);
+  const int rope_group = scratch_.rope_group(l);
   // Per token: q/k norms, RoPE and the cache rows, in parallel (serial, the pool's other threads
   // sat out 2-3 % of a prefill here).
-  ForEachToken(n, [&](int t, int thread) {
-    float* const rotation = scratch_.rope_rotation_of(thread);  // for all the position's heads
-    RopeRotation(static_cast<float>(position_ + t), inv_freq, hd, rotation);
+  ForEachToken(n, [&](int t) {
+    const float* rotation = scratch_.rope_rotation(rope_group, t);  // all the position's heads
     for (int h = 0; h < lc.n_heads; ++h) {
       float* qh = &scratch_.q[t * q_dim + h * hd];
       if (c.qk_norm) RmsNorm(qh, L.q_norm.data(), eps, hd, qh);

@@ -5,7 +5,6 @@
 
 #include <memory>
 #include <string>
-#include <type_traits>
 #include <vector>
 
 #include "kernels/kernels.h"
@@ -69,6 +68,7 @@ class Session {
 
  private:
   void ForwardChunk(const int* tokens, int n, float* all_logits);
+  void FillRopeRotations(int n);  // the chunk's RoPE cos | sin (scratch_.rope_rotation)
   void AttentionBlock(int layer, int n);
   void Attention(int layer, int n);
   void FeedForwardBlock(int layer, int n);
@@ -80,20 +80,12 @@ class Session {
   // would idle through these per-token norms and adds), inline for a few tokens.
   template <typename Fn>
   void ForEachToken(int n, Fn&& fn) {
-    // fn(t), or fn(t, thread) for work that needs a per-thread buffer.
-    auto call = [&](int t, int thread) {
-      if constexpr (std::is_invocable_v<Fn&, int, int>) {
-        fn(t, thread);
-      } else {
-        fn(t);
-      }
-    };
     if (n < 16) {
-      for (int t = 0; t < n; ++t) call(t, 0);
+      for (int t = 0; t < n; ++t) fn(t);
       return;
     }
-    pool_.ParallelFor(n, 8, [&](int64_t b, int64_t e, int thread) {
-      for (int64_t t = b; t < e; ++t) call(static_cast<int>(t), thread);
+    pool_.ParallelFor(n, 8, [&](int64_t b, int64_t e, int) {
+      for (int64_t t = b; t < e; ++t) fn(static_cast<int>(t));
     });
   }
 

@@ -25,6 +25,23 @@ SessionScratch::Dims SessionScratch::Measure(const ModelConfig& c, int context_l
     dims.max_keys =
         std::max<int64_t>(dims.max_keys, KvCache::LayerCapacity(c, i, context_length, max_batch));
   }
+  // RoPE groups: layers whose rotations are equal (same head_dim and inverse frequencies).
+  std::vector<std::vector<float>> group_inv;
+  for (int i = 0; i < c.n_layers; ++i) {
+    const LayerConfig& l = c.layers[static_cast<size_t>(i)];
+    const std::vector<float> inv = LayerInverseFrequencies(l);
+    size_t g = 0;
+    while (g < group_inv.size() &&
+           !(group_inv[g] == inv &&
+             c.layers[static_cast<size_t>(dims.rope_group_layer[g])].head_dim == l.head_dim)) {
+      ++g;
+    }
+    if (g == group_inv.size()) {
+      group_inv.push_back(inv);
+      dims.rope_group_layer.push_back(i);
+    }
+    dims.rope_group.push_back(static_cast<int>(g));
+  }
   dims.n_threads = n_threads;
   dims.n_layers = c.n_layers;
   dims.vocab_size = c.vocab_size;
@@ -69,7 +86,8 @@ void SessionScratch::ForEachBuffer(Self& s, const Dims& n, Visit&& visit) {
   visit(s.moe.out_rows, rows(moe ? d : 0));
   visit(s.attention_scores, static_cast<size_t>(n.n_threads * n.max_group * n.max_keys));
   visit(s.rope_inv_freq_table, static_cast<size_t>(n.n_layers * n.rope_stride));
-  visit(s.rope_rotation, static_cast<size_t>(n.n_threads * 2 * n.rope_stride));
+  visit(s.rope_rotations, static_cast<size_t>(static_cast<int64_t>(n.rope_group_layer.size()) * B *
+                                              2 * n.rope_stride));
   visit(s.last_logits, static_cast<size_t>(n.vocab_size));
 }
 

@@ -34,9 +34,17 @@ class SessionScratch {
   const float* rope_inv_freq(int layer) const {
     return rope_inv_freq_table.data() + layer * dims_.rope_stride;
   }
-  // A thread's buffer for one position's RoPE cos | sin.
-  float* rope_rotation_of(int thread) {
-    return rope_rotation.data() + thread * 2 * dims_.rope_stride;
+  // Token t's RoPE cos | sin in the current chunk for layers of RoPE group g (layers with the same
+  // head_dim and inverse frequencies: two in Gemma 3, local and global), filled once per chunk by
+  // FillRopeRotations instead of once per layer.
+  float* rope_rotation(int group, int t) {
+    return rope_rotations.data() + (group * dims_.max_batch + t) * 2 * dims_.rope_stride;
+  }
+  int rope_group(int layer) const { return dims_.rope_group[static_cast<size_t>(layer)]; }
+  int rope_groups() const { return static_cast<int>(dims_.rope_group_layer.size()); }
+  // The first layer of RoPE group g (its head_dim and inverse frequencies are the group's).
+  int rope_group_layer(int group) const {
+    return dims_.rope_group_layer[static_cast<size_t>(group)];
   }
 
   // Rows of max_batch tokens. x is the residual stream (with AltUp: the active stream's
@@ -49,7 +57,7 @@ class SessionScratch {
   MoeScratch moe;
   std::vector<float> attention_scores;     // [n_threads][max_group][max_keys]
   std::vector<float> rope_inv_freq_table;  // [n_layers][rope_stride]
-  std::vector<float> rope_rotation;        // [n_threads][2 * rope_stride]
+  std::vector<float> rope_rotations;       // [rope groups][max_batch][2 * rope_stride]
   std::vector<float> last_logits;          // [vocab_size]
 
  private:
@@ -72,6 +80,8 @@ class SessionScratch {
     int64_t per_layer_input_dim = 0;
     int64_t n_experts = 0;
     int64_t expert_ff_dim = 0;
+    std::vector<int> rope_group;        // per layer, its RoPE group
+    std::vector<int> rope_group_layer;  // per RoPE group, its first layer
   };
   static Dims Measure(const ModelConfig& config, int context_length, int max_batch, int n_threads);
 
