@@ -148,7 +148,15 @@ void MatMulSameInput(const KernelTable& k, ThreadPool& pool, std::span<const Mat
   for (const MatMulTarget& t : targets) MatMul(k, pool, *t.w, x, n_tokens, ldx, t.y, t.ldy);
 }
 
-double MeanSquare(const float* x, int64_t n) {
+// The eight lanes map onto two AVX2 registers of doubles; the engine's generic code is built for
+// plain x86-64 (two lanes), so an AVX2 clone is picked at load time where the CPU has it. Explicit
+// multiply and add (no FMA in the clone's target) keep every clone's sum bit-identical. Not in
+// sanitizer builds, whose runtime would not yet be up when the loader runs the clone resolver.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__SANITIZE_ADDRESS__)
+__attribute__((target_clones("avx2", "default")))
+#endif
+double
+MeanSquare(const float* x, int64_t n) {
   constexpr int kLanes = 8;
   double lanes[kLanes] = {};
   int64_t i = 0;
