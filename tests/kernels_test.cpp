@@ -396,6 +396,42 @@ TEST_P(KernelVsScalar, MatMulSameInputEqualsSeparateProducts) {
   }
 }
 
+// Prefill of q/k/v-style targets of one type: one packed product over all three (partial panels,
+// a chunk of panels spanning two targets, output strides of their own) writes the same numbers
+// as one MatMul per matrix.
+TEST_P(KernelVsScalar, PackedSameInputEqualsSeparateProducts) {
+  std::mt19937 rng(29);
+  const int64_t n = 512, tokens = 50;
+  std::normal_distribution<float> nd;
+  ThreadPool pool(3);
+  for (DType type :
+       {DType::kQ4_0, DType::kBF16, DType::kQ8_0, DType::kF32, DType::kQ4_K, DType::kQ6_K}) {
+    std::vector<std::vector<uint8_t>> bytes;
+    std::vector<TensorView> views;
+    for (int64_t rows : {37, 48, 59}) {
+      bytes.push_back(RandomRows(type, rows, n, rng));
+      views.push_back(MatrixView(type, rows, n, bytes.back().data()));
+    }
+    std::vector<float> x(static_cast<size_t>(tokens * n));
+    for (float& v : x) v = nd(rng);
+    std::vector<std::vector<float>> y(views.size()), y_ref(views.size());
+    std::vector<MatMulTarget> targets;
+    for (size_t i = 0; i < views.size(); ++i) {
+      const int64_t rows = views[i].n_rows(), ldy = rows + 3;
+      y[i].assign(static_cast<size_t>(tokens * ldy), -1.f);
+      y_ref[i] = y[i];
+      targets.push_back({&views[i], y[i].data(), ldy});
+      MatMul(KernelsFor(GetParam()), pool, views[i], x.data(), tokens, n, y_ref[i].data(), ldy);
+    }
+    MatMulSameInput(KernelsFor(GetParam()), pool, targets, x.data(), tokens, n);
+    for (size_t i = 0; i < views.size(); ++i) {
+      for (size_t j = 0; j < y[i].size(); ++j) {
+        ASSERT_EQ(y[i][j], y_ref[i][j]) << DTypeName(type) << " target " << i << " at " << j;
+      }
+    }
+  }
+}
+
 // The panel micro-kernel on every token count, partial panels, odd k lengths, odd strides and
 // unaligned activations, overwriting and accumulating.
 TEST_P(KernelVsScalar, PanelGemmMatchesScalarOnOddShapes) {

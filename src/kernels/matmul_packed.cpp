@@ -48,17 +48,9 @@ void PackPanelSlice(const KernelTable& k, const TensorView& w, int64_t r0, int64
 
 }  // namespace
 
-void PrefetchNextPanel(const TensorView& w, int64_t panel_rows, int64_t q, int64_t q0, int64_t q1,
-                       int64_t k0, int64_t kc, int64_t k_step, int64_t part, int64_t n_parts) {
-  const int64_t n = w.row_elems();
-  int64_t next = q + 1;
-  if (next >= q1) {
-    if (k0 + k_step >= n) return;
-    next = q0;
-    k0 += k_step;
-    kc = std::min(k_step, n - k0);
-  }
-  const int64_t r0 = next * panel_rows;
+void PrefetchPanel(const TensorView& w, int64_t panel_rows, int64_t q, int64_t k0, int64_t kc,
+                   int64_t part, int64_t n_parts) {
+  const int64_t r0 = q * panel_rows;
   const int64_t rows = std::min(panel_rows, w.n_rows() - r0);
   const uint64_t begin = RowBytes(w.dtype, static_cast<uint64_t>(k0));
   const uint64_t bytes = RowBytes(w.dtype, static_cast<uint64_t>(kc));
@@ -80,9 +72,9 @@ uint64_t PackedMatMulScratchBytes(int64_t widest_input, int64_t max_tokens, int 
   return static_cast<uint64_t>(n_threads) * per_thread + activations;
 }
 
-void PackedMatMul(const KernelTable& k, ThreadPool& pool, const TensorView& w, const float* x,
-                  int64_t n_tokens, int64_t ldx, float* y, int64_t ldy) {
-  const int64_t n = w.row_elems();
+void PackedMatMul(const KernelTable& k, ThreadPool& pool, std::span<const MatMulTarget> targets,
+                  const float* x, int64_t n_tokens, int64_t ldx) {
+  const int64_t n = targets.front().w->row_elems();
   const bool pairs = k.panel_gemm_pair != nullptr;
   const int64_t token_block = EqualTokenBlock(n_tokens, kTokenBlock, pairs ? 8 : kPanelTokens);
   // The caller's copy of one token block's activations, k block by k block: block kb holds
@@ -95,7 +87,7 @@ void PackedMatMul(const KernelTable& k, ThreadPool& pool, const TensorView& w, c
   // its row count.
   const int64_t step_rows = pairs ? 2 * kPanelRows : kPanelRows;
   PackedLoop(
-      pool, w, n_tokens,
+      pool, targets, n_tokens,
       {step_rows, token_block, kKBlock, pairs ? kMaxChunkPanels / 2 : kMaxChunkPanels},
       [&](int64_t t0, int64_t nt, int64_t a, int64_t b) {
         for (int64_t t = a; t < b; ++t) {
@@ -111,6 +103,7 @@ void PackedMatMul(const KernelTable& k, ThreadPool& pool, const TensorView& w, c
         s.panel.resize(static_cast<size_t>(kKBlock * kPanelRows));
         s.high.resize(pairs ? s.panel.size() : 0);
         const int64_t rows_low = std::min<int64_t>(p.rows, kPanelRows);
+        const TensorView& w = *p.target->w;
         PackPanelSlice(k, w, p.r0, rows_low, p.k0, p.kc, s, s.panel.data());
         if (p.rows > kPanelRows) {
           PackPanelSlice(k, w, p.r0 + kPanelRows, p.rows - kPanelRows, p.k0, p.kc, s,
@@ -120,7 +113,8 @@ void PackedMatMul(const KernelTable& k, ThreadPool& pool, const TensorView& w, c
       [&](const PanelStep& p, const TokenSlice& ts) {
         const PanelScratch& s = t_scratch;
         const float* const x_slice = px + p.k0 * ts.nt + ts.a * p.kc;
-        float* const y_slice = y + (ts.t0 + ts.a) * ldy + p.r0;
+        const int64_t ldy = p.target->ldy;
+        float* const y_slice = p.target->y + (ts.t0 + ts.a) * ldy + p.r0;
         if (p.rows > kPanelRows) {
           k.panel_gemm_pair(s.panel.data(), s.high.data(), p.kc, x_slice, p.kc, ts.b - ts.a, p.rows,
                             y_slice, ldy, /*accumulate=*/p.k0 > 0);

@@ -29,9 +29,9 @@ bool PackedMatMulBf16Takes(const KernelTable& k, const TensorView& w) {
          w.row_elems() % 2 == 0;
 }
 
-void PackedMatMulBf16(const KernelTable& k, ThreadPool& pool, const TensorView& w, const float* x,
-                      int64_t n_tokens, int64_t ldx, float* y, int64_t ldy) {
-  const int64_t pairs = w.row_elems() / 2;
+void PackedMatMulBf16(const KernelTable& k, ThreadPool& pool, std::span<const MatMulTarget> targets,
+                      const float* x, int64_t n_tokens, int64_t ldx) {
+  const int64_t pairs = targets.front().w->row_elems() / 2;
   const int64_t token_block = EqualTokenBlock(n_tokens, kTokenBlock, kTileTokens);
   // One token block's activations as bf16 pairs, k block by k block: block kb holds
   // [token][pair] with row length kp, starting at p0 * nt.
@@ -39,7 +39,7 @@ void PackedMatMulBf16(const KernelTable& k, ThreadPool& pool, const TensorView& 
   packed_x.resize(static_cast<size_t>(std::min(token_block, n_tokens) * pairs));
   uint32_t* const px = packed_x.data();
   PackedLoop(
-      pool, w, n_tokens, {kBf16PanelRows, token_block, 2 * kKPairs, kMaxChunkPanels},
+      pool, targets, n_tokens, {kBf16PanelRows, token_block, 2 * kKPairs, kMaxChunkPanels},
       [&](int64_t t0, int64_t nt, int64_t a, int64_t b) {
         for (int64_t t = a; t < b; ++t) {
           const float* xt = x + (t0 + t) * ldx;
@@ -52,13 +52,15 @@ void PackedMatMulBf16(const KernelTable& k, ThreadPool& pool, const TensorView& 
       },
       [&](const PanelStep& p) {
         t_panel.resize(static_cast<size_t>(kKPairs * kBf16PanelRows));
+        const TensorView& w = *p.target->w;
         k.bf16_panel_pack(w.data + static_cast<uint64_t>(p.r0) * w.row_bytes(), w.row_bytes(),
                           p.rows, p.k0 / 2, p.kc / 2, t_panel.data());
       },
       [&](const PanelStep& p, const TokenSlice& ts) {
         const int64_t p0 = p.k0 / 2, kp = p.kc / 2;
         k.bf16_panel_gemm(t_panel.data(), kp, px + p0 * ts.nt + ts.a * kp, kp, ts.b - ts.a, p.rows,
-                          y + (ts.t0 + ts.a) * ldy + p.r0, ldy, /*accumulate=*/p0 > 0);
+                          p.target->y + (ts.t0 + ts.a) * p.target->ldy + p.r0, p.target->ldy,
+                          /*accumulate=*/p0 > 0);
       });
 }
 

@@ -46,15 +46,16 @@ uint64_t PackedMatMulInt8ScratchBytes(int64_t widest_input, int64_t max_tokens, 
          activations;
 }
 
-void PackedMatMulInt8(const KernelTable& k, ThreadPool& pool, const TensorView& w, const float* x,
-                      int64_t n_tokens, int64_t ldx, float* y, int64_t ldy) {
-  const int64_t n = w.row_elems();
+void PackedMatMulInt8(const KernelTable& k, ThreadPool& pool, std::span<const MatMulTarget> targets,
+                      const float* x, int64_t n_tokens, int64_t ldx) {
+  const TensorView& w0 = *targets.front().w;  // every target's type and row length
+  const int64_t n = w0.row_elems();
   const int64_t token_block = EqualTokenBlock(n_tokens, kTokenBlock, kInt8PanelTokens);
-  const int quant_offset = Int8PanelQuantOffset(w.dtype);
-  const bool split = Int8SplitPanelTakes(k, w.dtype);
-  const Int8PanelPackFn pack = k.int8_panel_pack[static_cast<size_t>(w.dtype)];
+  const int quant_offset = Int8PanelQuantOffset(w0.dtype);
+  const bool split = Int8SplitPanelTakes(k, w0.dtype);
+  const Int8PanelPackFn pack = k.int8_panel_pack[static_cast<size_t>(w0.dtype)];
   if (pack == nullptr && !split) throw Error(ErrorKind::kInternal, "no int8 panel for this type");
-  const bool biased = Int8PanelBiased(w.dtype);
+  const bool biased = Int8PanelBiased(w0.dtype);
   const Int8PanelToSignedFn to_signed = k.int8_panel_to_signed;
   const bool signed_panels = split || to_signed != nullptr;
   const int64_t blocks = n / 32;
@@ -74,7 +75,7 @@ void PackedMatMulInt8(const KernelTable& k, ThreadPool& pool, const TensorView& 
   Int8PairCorr* const corr_all = corr.data();
   float* const dsum_all = dsum.data();
   PackedLoop(
-      pool, w, n_tokens, {kInt8PanelRows, token_block, 32 * chunk_blocks, kMaxChunkPanels},
+      pool, targets, n_tokens, {kInt8PanelRows, token_block, 32 * chunk_blocks, kMaxChunkPanels},
       [&](int64_t t0, int64_t nt, int64_t a, int64_t b) {
         thread_local std::vector<int32_t> pair_sums;
         pair_sums.resize(static_cast<size_t>(2 * chunk_blocks));
@@ -99,6 +100,7 @@ void PackedMatMulInt8(const KernelTable& k, ThreadPool& pool, const TensorView& 
       },
       [&](const PanelStep& p) {
         const int64_t b0 = p.k0 / 32, kcb = p.kc / 32;
+        const TensorView& w = *p.target->w;
         const uint8_t* const rows_at = w.data + static_cast<uint64_t>(p.r0) * w.row_bytes();
         PanelBuffers& s = t_panel;
         if (split) {
@@ -114,7 +116,8 @@ void PackedMatMulInt8(const KernelTable& k, ThreadPool& pool, const TensorView& 
       [&](const PanelStep& p, const TokenSlice& ts) {
         const int64_t b0 = p.k0 / 32, kcb = p.kc / 32, nt = ts.b - ts.a;
         const int64_t at = b0 * ts.nt + ts.a * kcb;  // the slice's first activation block
-        float* const y_slice = y + (ts.t0 + ts.a) * ldy + p.r0;
+        const int64_t ldy = p.target->ldy;
+        float* const y_slice = p.target->y + (ts.t0 + ts.a) * ldy + p.r0;
         const PanelBuffers& s = t_panel;
         if (split) {
           k.int8_split_panel_gemm(s.split.data(), kcb, xq_all + at, kcb, nt, p.rows, y_slice, ldy,

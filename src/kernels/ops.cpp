@@ -90,23 +90,30 @@ void DecodeMatMul(const KernelTable& k, ThreadPool& pool, std::span<const MatMul
   });
 }
 
+// Prefill on packed panels, for targets of one weight type and row length; false when no packed
+// path takes the type (then the caller runs the per-type tiles).
+bool Packed(const KernelTable& k, ThreadPool& pool, std::span<const MatMulTarget> targets,
+            const float* x, int64_t n_tokens, int64_t ldx) {
+  const TensorView& w = *targets.front().w;
+  if (Int8PanelTakes(k, w.dtype)) {
+    PackedMatMulInt8(k, pool, targets, x, n_tokens, ldx);
+  } else if (PackedMatMulBf16Takes(k, w)) {
+    PackedMatMulBf16(k, pool, targets, x, n_tokens, ldx);
+  } else if (k.panel_gemm != nullptr) {
+    PackedMatMul(k, pool, targets, x, n_tokens, ldx);
+  } else {
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 void MatMul(const KernelTable& k, ThreadPool& pool, const TensorView& w, const float* x,
             int64_t n_tokens, int64_t ldx, float* y, int64_t ldy) {
-  if (n_tokens == 1) {
-    const MatMulTarget target{&w, y, ldy};
-    return DecodeMatMul(k, pool, {&target, 1}, x);
-  }
-  if (n_tokens >= kPackedMinTokens && Int8PanelTakes(k, w.dtype)) {
-    return PackedMatMulInt8(k, pool, w, x, n_tokens, ldx, y, ldy);
-  }
-  if (n_tokens >= kPackedMinTokens && PackedMatMulBf16Takes(k, w)) {
-    return PackedMatMulBf16(k, pool, w, x, n_tokens, ldx, y, ldy);
-  }
-  if (n_tokens >= kPackedMinTokens && k.panel_gemm != nullptr) {
-    return PackedMatMul(k, pool, w, x, n_tokens, ldx, y, ldy);
-  }
+  const MatMulTarget target{&w, y, ldy};
+  if (n_tokens == 1) return DecodeMatMul(k, pool, {&target, 1}, x);
+  if (n_tokens >= kPackedMinTokens && Packed(k, pool, {&target, 1}, x, n_tokens, ldx)) return;
   // A few tokens: the type's prefill tile over blocks of rows small enough to stay in L2 while
   // every token passes over them.
   const int64_t n_rows = w.n_rows();
@@ -145,6 +152,15 @@ void MatMulSameInput(const KernelTable& k, ThreadPool& pool, std::span<const Mat
     return t.w->row_elems() == targets.front().w->row_elems();
   });
   if (n_tokens == 1 && same_length) return DecodeMatMul(k, pool, targets, x);
+  // Prefill: one packed product prepares x once (quantized, rounded or copied) for all targets
+  // and passes over the pool once.
+  const bool same_type = std::all_of(targets.begin(), targets.end(), [&](const MatMulTarget& t) {
+    return t.w->dtype == targets.front().w->dtype;
+  });
+  if (n_tokens >= kPackedMinTokens && same_length && same_type &&
+      targets.size() <= kMaxPackedTargets && Packed(k, pool, targets, x, n_tokens, ldx)) {
+    return;
+  }
   for (const MatMulTarget& t : targets) MatMul(k, pool, *t.w, x, n_tokens, ldx, t.y, t.ldy);
 }
 

@@ -20,8 +20,9 @@ void MatMul(const KernelTable& k, ThreadPool& pool, const TensorView& w, const f
             int64_t n_tokens, int64_t ldx, float* y, int64_t ldy);
 
 // Several products of the same activations (q/k/v, gate/up): MatMul for each target, except that
-// one token's products share one quantization of x and one pass over the thread pool (a barrier
-// per product was ~5 % of a decode step).
+// they share one quantization (or rounding) of x and one pass over the thread pool: one token's
+// when their rows have one length (a barrier per product was ~5 % of a decode step), a prefill's
+// when they also have one type (one packed product over all their panels: 2-3 % of Q4_0 prefill).
 struct MatMulTarget {
   const TensorView* w;
   float* y;
