@@ -97,6 +97,7 @@ void FillAvx512Kernels(KernelTable* table) {
   FillAvx512ElementwiseKernels(table);
   FillAvx512QuantizeKernels(table);
   FillAvx512VnniKernels(table);
+  FillAvx512KQuantKernels(table);
   // AVX512-BF16 is a separate extension (Ice Lake has VNNI without it); the tests' emulated
   // table always has it.
 #if defined(GEMMA_X86_EMULATED)
