@@ -46,6 +46,16 @@ inline simde__m512i cvtepu16_epi32(simde__m256i a) {
   return r;
 }
 
+inline simde__m512i cvtepi8_epi32(simde__m128i a) {
+  int8_t b[16];
+  std::memcpy(b, &a, sizeof b);
+  int32_t v[16];
+  for (int i = 0; i < 16; ++i) v[i] = b[i];
+  simde__m512i r;
+  std::memcpy(&r, v, sizeof r);
+  return r;
+}
+
 // Truncation to int32 with vcvttps2dq's result for NaN and out-of-range lanes (INT_MIN).
 inline simde__m512i cvttps_epi32(simde__m512 a) {
   float f[16];
@@ -91,6 +101,7 @@ inline void mask_storeu_ps(void* p, simde__mmask16 k, simde__m512 a) {
 #define _mm512_cvtepi32_ps(a) ::gemma::emulated::simde_gaps::cvtepi32_ps(a)
 #define _mm512_cvtph_ps(a) ::gemma::emulated::simde_gaps::cvtph_ps(a)
 #define _mm512_cvtepu16_epi32(a) ::gemma::emulated::simde_gaps::cvtepu16_epi32(a)
+#define _mm512_cvtepi8_epi32(a) ::gemma::emulated::simde_gaps::cvtepi8_epi32(a)
 #define _mm512_cvttps_epi32(a) ::gemma::emulated::simde_gaps::cvttps_epi32(a)
 #define _mm512_maskz_loadu_epi32(k, p) ::gemma::emulated::simde_gaps::maskz_loadu_epi32(k, p)
 #define _mm512_maskz_loadu_ps(k, p) ::gemma::emulated::simde_gaps::maskz_loadu_ps(k, p)
