@@ -25,6 +25,16 @@ void FillAvx512QuantizeKernels(KernelTable* table);     // quantize_act_avx512.c
 // at 8 KiB 74-80 in both; 12 KiB no better.
 inline constexpr int kDecodePrefetchBytes = 8192;
 
+// Prefetches the kBytes of weights kDecodePrefetchBytes ahead of p, non-temporal: the weights
+// are read once per token, and kept out of the outer caches they leave room for the activations
+// (Zen 5 at a ~46 GB/s probe: Q4_0 tg64 94 -> 100 % of it, Q8_0 94 -> 99 %, against T0).
+template <int kBytes>
+inline void PrefetchWeights(const void* p) {
+  for (int off = 0; off < kBytes; off += 64) {
+    _mm_prefetch(static_cast<const char*>(p) + kDecodePrefetchBytes + off, _MM_HINT_NTA);
+  }
+}
+
 // The sum of v's lanes, halving the register four times (a fixed order). Decode ends every row
 // with one: a serial chain of 16 adds there was a third of the Q4_K kernel's time.
 inline float HorizontalSum(__m512 v) {

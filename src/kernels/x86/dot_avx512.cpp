@@ -67,9 +67,7 @@ void DotRowsBF16(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const voi
     };
     int64_t i = 0;
     for (; i + 64 <= n32; i += 64) {
-      const char* ahead = reinterpret_cast<const char*>(row + i) + kDecodePrefetchBytes;
-      _mm_prefetch(ahead, _MM_HINT_T0);
-      _mm_prefetch(ahead + 64, _MM_HINT_T0);
+      PrefetchWeights<128>(row + i);
       pair(i, acc0, acc1);
       pair(i + 32, acc2, acc3);
     }

@@ -66,8 +66,6 @@ inline __m512i PairQuants(const uint8_t* first, const uint8_t* second) {
   return _mm512_xor_si512(both, _mm512_set1_epi8(static_cast<char>(0x80)));
 }
 
-constexpr int kPrefetchBytes = kDecodePrefetchBytes;
-
 void DotRowsQ8_0(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const void* xv, int64_t n,
                  float* y) {
   const auto* x = static_cast<const ActBlockQ8*>(xv);
@@ -88,9 +86,7 @@ void DotRowsQ8_0(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const voi
     int64_t p = 0;
     for (; p + 2 <= n_full; p += 2) {
       const uint8_t* b0 = row + 2 * p * kBlockBytes;
-      for (int off = 0; off < 4 * kBlockBytes; off += 64) {
-        _mm_prefetch(reinterpret_cast<const char*>(b0) + kPrefetchBytes + off, _MM_HINT_T0);
-      }
+      PrefetchWeights<4 * kBlockBytes>(b0);
       acc0 = pair_term(b0, b0 + kBlockBytes, xp[p], acc0);
       acc1 = pair_term(b0 + 2 * kBlockBytes, b0 + 3 * kBlockBytes, xp[p + 1], acc1);
     }
@@ -181,9 +177,7 @@ void DotRowsQ4_0(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const voi
     int64_t q = 0;
     for (; q + 2 <= n_quads; q += 2) {
       const uint8_t* b0 = row + 4 * q * kQ4Bytes;
-      for (int off = 0; off < 8 * kQ4Bytes; off += 64) {
-        _mm_prefetch(reinterpret_cast<const char*>(b0) + kPrefetchBytes + off, _MM_HINT_T0);
-      }
+      PrefetchWeights<8 * kQ4Bytes>(b0);
       acc0 = quad_term(b0, xq[q], acc0);
       acc1 = quad_term(b0 + 4 * kQ4Bytes, xq[q + 1], acc1);
     }

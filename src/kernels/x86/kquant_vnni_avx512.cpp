@@ -63,9 +63,7 @@ void DotRowsQ4K(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const void
     __m256 acc_min = _mm256_setzero_ps();
     for (int64_t b = 0; b < nb; ++b) {
       const uint8_t* blk = row + b * sizeof(QuantBlockQ4_K);
-      _mm_prefetch(reinterpret_cast<const char*>(blk) + kDecodePrefetchBytes, _MM_HINT_T0);
-      _mm_prefetch(reinterpret_cast<const char*>(blk) + kDecodePrefetchBytes + 64, _MM_HINT_T0);
-      _mm_prefetch(reinterpret_cast<const char*>(blk) + kDecodePrefetchBytes + 128, _MM_HINT_T0);
+      PrefetchWeights<sizeof(QuantBlockQ4_K)>(blk);
       const ActSuperBlock& a = xs[b];
       alignas(16) uint8_t sm[16];  // sc[0..7], m[0..7]
       UnpackScalesMinsK4(blk + offsetof(QuantBlockQ4_K, scales), sm);
@@ -155,9 +153,7 @@ void DotRowsQ6K(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const void
     __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
     for (int64_t b = 0; b < nb; ++b) {
       const uint8_t* blk = row + b * sizeof(QuantBlockQ6_K);
-      for (int off = 0; off < 256; off += 64) {
-        _mm_prefetch(reinterpret_cast<const char*>(blk) + kDecodePrefetchBytes + off, _MM_HINT_T0);
-      }
+      PrefetchWeights<sizeof(QuantBlockQ6_K)>(blk);
       const ActQ6K& a = xs[b];
       const __m512 scales = _mm512_mul_ps(
           _mm512_set1_ps(LoadF16(blk + offsetof(QuantBlockQ6_K, d))),
