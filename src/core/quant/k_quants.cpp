@@ -4,16 +4,6 @@
 
 namespace gemma {
 
-void UnpackScaleMinK4(int j, const uint8_t* q, uint8_t* scale, uint8_t* min) {
-  if (j < 4) {
-    *scale = q[j] & 63;
-    *min = q[j + 4] & 63;
-  } else {
-    *scale = static_cast<uint8_t>((q[j + 4] & 0x0F) | ((q[j - 4] >> 6) << 4));
-    *min = static_cast<uint8_t>((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
-  }
-}
-
 int UnpackScaleQ3_K(int j, const uint8_t* scales) {
   // Low 4 bits: scales 0-7 in the low nibbles of bytes 0-7, scales 8-15 in their high nibbles.
   // High 2 bits: bytes 8-11 hold them for scale j at bit position 2 * (j / 4) of byte 8 + j % 4.

@@ -66,7 +66,16 @@ static_assert(sizeof(QuantBlockQ6_K) == 210, "Q6_K block must be 210 bytes");
 // Scale and minimum of sub-block j (0..7) of a Q4_K/Q5_K block: j < 4 use the low 6 bits of
 // bytes j and j + 4; j >= 4 take their low 4 bits from byte j + 4 (nibbles) and their top 2 bits
 // from the top bits of bytes j - 4 (scale) and j (minimum).
-void UnpackScaleMinK4(int j, const uint8_t* scales, uint8_t* scale, uint8_t* min);
+// (Inline: the prefill packers call it per row and sub-block.)
+inline void UnpackScaleMinK4(int j, const uint8_t* q, uint8_t* scale, uint8_t* min) {
+  if (j < 4) {
+    *scale = q[j] & 63;
+    *min = q[j + 4] & 63;
+  } else {
+    *scale = static_cast<uint8_t>((q[j + 4] & 0x0F) | ((q[j - 4] >> 6) << 4));
+    *min = static_cast<uint8_t>((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
+  }
+}
 // All eight at once, word-parallel (for the SIMD kernels): out[0..7] the scales, out[8..15]
 // the minimums.
 inline void UnpackScalesMinsK4(const uint8_t* scales, uint8_t out[16]) {
