@@ -354,6 +354,29 @@ TEST_P(KernelVsScalar, MatMulAgreesWithScalarAcrossThreadCounts) {
     EXPECT_NEAR(y[i], y_ref[i], 1e-4 * (1 + std::fabs(y_ref[i])));
 }
 
+// MatMulSameInput over `views` (outputs with strides of their own) writes exactly what one MatMul
+// per matrix writes.
+void ExpectSameInputEqualsSeparate(const KernelTable& k, ThreadPool& pool,
+                                   const std::vector<TensorView>& views,
+                                   const std::vector<float>& x, int64_t tokens, int64_t n) {
+  std::vector<std::vector<float>> y(views.size()), y_ref(views.size());
+  std::vector<MatMulTarget> targets;
+  for (size_t i = 0; i < views.size(); ++i) {
+    const int64_t rows = views[i].n_rows(), ldy = rows + 2 + static_cast<int64_t>(i);
+    y[i].assign(static_cast<size_t>(tokens * ldy), -1.f);
+    y_ref[i] = y[i];
+    targets.push_back({&views[i], y[i].data(), ldy});
+    MatMul(k, pool, views[i], x.data(), tokens, n, y_ref[i].data(), ldy);
+  }
+  MatMulSameInput(k, pool, targets, x.data(), tokens, n);
+  for (size_t i = 0; i < views.size(); ++i) {
+    for (size_t j = 0; j < y[i].size(); ++j) {
+      ASSERT_EQ(y[i][j], y_ref[i][j])
+          << DTypeName(views[i].dtype) << " target " << i << " tokens " << tokens << " at " << j;
+    }
+  }
+}
+
 // q/k/v-style products sharing one input: the same numbers as one MatMul per matrix, for weight
 // types that want f32 and int8 activations side by side and more targets than one pass takes.
 TEST_P(KernelVsScalar, MatMulSameInputEqualsSeparateProducts) {
@@ -376,22 +399,7 @@ TEST_P(KernelVsScalar, MatMulSameInputEqualsSeparateProducts) {
     for (int64_t tokens : {1, 3}) {
       std::vector<float> x(static_cast<size_t>(tokens * n));
       for (float& v : x) v = nd(rng);
-      std::vector<std::vector<float>> y(views.size()), y_ref(views.size());
-      std::vector<MatMulTarget> targets;
-      for (size_t i = 0; i < views.size(); ++i) {
-        const int64_t rows = views[i].n_rows(), ldy = rows + 2;
-        y[i].assign(static_cast<size_t>(tokens * ldy), -1.f);
-        y_ref[i] = y[i];
-        targets.push_back({&views[i], y[i].data(), ldy});
-        MatMul(KernelsFor(GetParam()), pool, views[i], x.data(), tokens, n, y_ref[i].data(), ldy);
-      }
-      MatMulSameInput(KernelsFor(GetParam()), pool, targets, x.data(), tokens, n);
-      for (size_t i = 0; i < views.size(); ++i) {
-        for (size_t j = 0; j < y[i].size(); ++j) {
-          ASSERT_EQ(y[i][j], y_ref[i][j])
-              << DTypeName(types[i]) << " tokens " << tokens << " at " << j;
-        }
-      }
+      ExpectSameInputEqualsSeparate(KernelsFor(GetParam()), pool, views, x, tokens, n);
     }
   }
 }
@@ -414,21 +422,7 @@ TEST_P(KernelVsScalar, PackedSameInputEqualsSeparateProducts) {
     }
     std::vector<float> x(static_cast<size_t>(tokens * n));
     for (float& v : x) v = nd(rng);
-    std::vector<std::vector<float>> y(views.size()), y_ref(views.size());
-    std::vector<MatMulTarget> targets;
-    for (size_t i = 0; i < views.size(); ++i) {
-      const int64_t rows = views[i].n_rows(), ldy = rows + 3;
-      y[i].assign(static_cast<size_t>(tokens * ldy), -1.f);
-      y_ref[i] = y[i];
-      targets.push_back({&views[i], y[i].data(), ldy});
-      MatMul(KernelsFor(GetParam()), pool, views[i], x.data(), tokens, n, y_ref[i].data(), ldy);
-    }
-    MatMulSameInput(KernelsFor(GetParam()), pool, targets, x.data(), tokens, n);
-    for (size_t i = 0; i < views.size(); ++i) {
-      for (size_t j = 0; j < y[i].size(); ++j) {
-        ASSERT_EQ(y[i][j], y_ref[i][j]) << DTypeName(type) << " target " << i << " at " << j;
-      }
-    }
+    ExpectSameInputEqualsSeparate(KernelsFor(GetParam()), pool, views, x, tokens, n);
   }
 }
 

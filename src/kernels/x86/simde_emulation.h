@@ -36,21 +36,14 @@ inline simde__m512 cvtph_ps(simde__m256i a) {
   return r;
 }
 
-inline simde__m512i cvtepu16_epi32(simde__m256i a) {
-  uint16_t h[16];
-  std::memcpy(h, &a, sizeof h);
+// Sixteen Narrow lanes of a (zero- or sign-extended by Narrow's type) as int32.
+template <typename Narrow, typename From>
+inline simde__m512i WidenTo32(From a) {
+  static_assert(sizeof(From) == 16 * sizeof(Narrow));
+  Narrow n[16];
+  std::memcpy(n, &a, sizeof n);
   int32_t v[16];
-  for (int i = 0; i < 16; ++i) v[i] = h[i];
-  simde__m512i r;
-  std::memcpy(&r, v, sizeof r);
-  return r;
-}
-
-inline simde__m512i cvtepi8_epi32(simde__m128i a) {
-  int8_t b[16];
-  std::memcpy(b, &a, sizeof b);
-  int32_t v[16];
-  for (int i = 0; i < 16; ++i) v[i] = b[i];
+  for (int i = 0; i < 16; ++i) v[i] = n[i];
   simde__m512i r;
   std::memcpy(&r, v, sizeof r);
   return r;
@@ -100,8 +93,8 @@ inline void mask_storeu_ps(void* p, simde__mmask16 k, simde__m512 a) {
 
 #define _mm512_cvtepi32_ps(a) ::gemma::emulated::simde_gaps::cvtepi32_ps(a)
 #define _mm512_cvtph_ps(a) ::gemma::emulated::simde_gaps::cvtph_ps(a)
-#define _mm512_cvtepu16_epi32(a) ::gemma::emulated::simde_gaps::cvtepu16_epi32(a)
-#define _mm512_cvtepi8_epi32(a) ::gemma::emulated::simde_gaps::cvtepi8_epi32(a)
+#define _mm512_cvtepu16_epi32(a) ::gemma::emulated::simde_gaps::WidenTo32<uint16_t>(a)
+#define _mm512_cvtepi8_epi32(a) ::gemma::emulated::simde_gaps::WidenTo32<int8_t>(a)
 #define _mm512_cvttps_epi32(a) ::gemma::emulated::simde_gaps::cvttps_epi32(a)
 #define _mm512_maskz_loadu_epi32(k, p) ::gemma::emulated::simde_gaps::maskz_loadu_epi32(k, p)
 #define _mm512_maskz_loadu_ps(k, p) ::gemma::emulated::simde_gaps::maskz_loadu_ps(k, p)
