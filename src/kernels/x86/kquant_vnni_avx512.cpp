@@ -12,17 +12,16 @@
 #include <vector>
 
 #include "core/quant/k_quants.h"
+#include "kernels/activation_scales.h"
 #include "kernels/x86/avx512_common.h"
 
 namespace gemma::GEMMA_X86_NS {
 namespace {
 
 // One super-block's activations in the nibble layout: pair p holds sub-blocks (0|2), (1|3), (4|6),
-// (5|7), 32 bytes each; d and d_sum the eight sub-blocks' scales and scaled sums (ScaledSum).
+// (5|7), 32 bytes each (their scales and scaled sums come from GatherActScales).
 struct alignas(64) ActSuperBlock {
   int8_t pair[4][64];
-  float d[8];
-  float d_sum[8];
 };
 
 const ActSuperBlock* PrepareSuperBlocks(const ActBlockQ8* x, int64_t n_super) {
@@ -36,12 +35,6 @@ const ActSuperBlock* PrepareSuperBlocks(const ActBlockQ8* x, int64_t n_super) {
       std::memcpy(a.pair[p], xb[kFirst[p]].qs, 32);
       std::memcpy(a.pair[p] + 32, xb[kFirst[p] + 2].qs, 32);
     }
-    for (int j = 0; j < 8; ++j) {
-      int32_t sum = 0;
-      for (int8_t q : xb[j].qs) sum += q;
-      a.d[j] = xb[j].d;
-      a.d_sum[j] = xb[j].d * static_cast<float>(sum);
-    }
   }
   return act.data();
 }
@@ -51,6 +44,7 @@ void DotRowsQ4K(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const void
   const auto* x = static_cast<const ActBlockQ8*>(xv);
   const int64_t nb = n / 256;
   const ActSuperBlock* xs = PrepareSuperBlocks(x, nb);
+  const ActScales scales_x = GatherActScales(x, n / 32, /*with_sums=*/true);
   const __m512i low4 = _mm512_set1_epi8(0x0F);
   // Lanes 0-7 take sub-block kFirst[p]'s scale, lanes 8-15 sub-block kFirst[p] + 2's.
   const __m512i spread[4] = {_mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2),
@@ -71,9 +65,9 @@ void DotRowsQ4K(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const void
       const __m256 sc = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(sm_v));
       const __m256 mins = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(sm_v, 8)));
       acc_min = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_set1_ps(LoadF16(blk + 2)), mins),
-                                _mm256_loadu_ps(a.d_sum), acc_min);
-      const __m512 scales = _mm512_castps256_ps512(
-          _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(LoadF16(blk)), sc), _mm256_load_ps(a.d)));
+                                _mm256_loadu_ps(scales_x.d_sum + 8 * b), acc_min);
+      const __m512 scales = _mm512_castps256_ps512(_mm256_mul_ps(
+          _mm256_mul_ps(_mm256_set1_ps(LoadF16(blk)), sc), _mm256_loadu_ps(scales_x.d + 8 * b)));
       const uint8_t* qs = blk + offsetof(QuantBlockQ4_K, qs);
       const __m512i v0 = _mm512_loadu_si512(qs), v1 = _mm512_loadu_si512(qs + 64);
       const __m512i q[4] = {
