@@ -170,7 +170,7 @@ void Session::FillRopeRotations(int n) {
     const int l = scratch_.rope_group_layer(g);
     const int64_t hd = model_->config().layers[static_cast<size_t>(l)].head_dim;
     ForEachToken(n, [&](int t) {
-      RopeRotation(static_cast<float>(position_ + t), scratch_.rope_inv_freq(l), hd,
+      RopeRotation(static_cast<float>(position_ + t), scratch_.rope_inv_freq(g), hd,
                    scratch_.rope_rotation(g, t));
     });
   }

@@ -85,7 +85,8 @@ void SessionScratch::ForEachBuffer(Self& s, const Dims& n, Visit&& visit) {
   visit(s.moe.act, rows(n.expert_ff_dim));
   visit(s.moe.out_rows, rows(moe ? d : 0));
   visit(s.attention_scores, static_cast<size_t>(n.n_threads * n.max_group * n.max_keys));
-  visit(s.rope_inv_freq_table, static_cast<size_t>(n.n_layers * n.rope_stride));
+  visit(s.rope_inv_freq_table,
+        static_cast<size_t>(static_cast<int64_t>(n.rope_group_layer.size()) * n.rope_stride));
   visit(s.rope_rotations, static_cast<size_t>(static_cast<int64_t>(n.rope_group_layer.size()) * B *
                                               2 * n.rope_stride));
   visit(s.last_logits, static_cast<size_t>(n.vocab_size));
@@ -99,9 +100,10 @@ SessionScratch::SessionScratch(const ModelConfig& c, int context_length, int max
   static_assert(sizeof(SessionScratch) == sizeof(Dims) + 28 * sizeof(std::vector<float>),
                 "a SessionScratch member is missing from ForEachBuffer");
   ForEachBuffer(*this, dims_, [](std::vector<float>& buffer, size_t n) { buffer.assign(n, 0.f); });
-  for (int l = 0; l < c.n_layers; ++l) {
-    const std::vector<float> inv = LayerInverseFrequencies(c.layers[static_cast<size_t>(l)]);
-    std::copy(inv.begin(), inv.end(), rope_inv_freq_table.begin() + l * dims_.rope_stride);
+  for (int g = 0; g < rope_groups(); ++g) {
+    const std::vector<float> inv =
+        LayerInverseFrequencies(c.layers[static_cast<size_t>(rope_group_layer(g))]);
+    std::copy(inv.begin(), inv.end(), rope_inv_freq_table.begin() + g * dims_.rope_stride);
   }
 }
 

@@ -31,8 +31,9 @@ class SessionScratch {
     return attention_scores.data() + thread * dims_.max_group * dims_.max_keys;
   }
   int64_t scores_ld() const { return dims_.max_keys; }
-  const float* rope_inv_freq(int layer) const {
-    return rope_inv_freq_table.data() + layer * dims_.rope_stride;
+  // RoPE group g's inverse frequencies (the group's head_dim / 2 of them).
+  const float* rope_inv_freq(int group) const {
+    return rope_inv_freq_table.data() + group * dims_.rope_stride;
   }
   // Token t's RoPE cos | sin in the current chunk for layers of RoPE group g (layers with the same
   // head_dim and inverse frequencies: two in Gemma 3, local and global), filled once per chunk by
@@ -56,7 +57,7 @@ class SessionScratch {
   std::vector<float> moe_out;
   MoeScratch moe;
   std::vector<float> attention_scores;     // [n_threads][max_group][max_keys]
-  std::vector<float> rope_inv_freq_table;  // [n_layers][rope_stride]
+  std::vector<float> rope_inv_freq_table;  // [rope groups][rope_stride]
   std::vector<float> rope_rotations;       // [rope groups][max_batch][2 * rope_stride]
   std::vector<float> last_logits;          // [vocab_size]
 
