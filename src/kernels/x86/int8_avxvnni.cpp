@@ -79,10 +79,43 @@ void DotRows(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const void* x
   }
 }
 
-// The int8 prefill tile on signed panels (kernels.h), as int8_vnni_avx512.cpp's in two halves:
-// per group of four quants, two 256-bit loads of signed quants (rows 0-7, 8-15) and, per token,
-// two vpdpbusd against its four activation bytes (+ 128, unsigned) broadcast, into int32 sums
-// that start at the rows' correction. 16 x 3 fills the sixteen registers.
+// The int8 prefill tiles' block step on signed panels (kernels.h), as int8_vnni_avx512.cpp's in
+// two halves: for groups [g0, g1) of four quants, two 256-bit loads of signed quants (rows 0-7,
+// 8-15) and, per token, two vpdpbusd against its four activation bytes (+ 128, unsigned)
+// broadcast, into int32 sums that start at the rows' correction `corr`; the sums, times the rows'
+// scales `d` and the token's, are added into acc. A whole block is groups 0-8; a split (Q6_K)
+// block's halves are groups 0-4 and 4-8, each with its own scales and correction.
+template <int NT>
+inline void AddGroupSums(const uint8_t (*q)[4 * kInt8PanelRows], int g0, int g1,
+                         const int32_t* corr, const float* d, const ActBlockQ8* x, int64_t x_stride,
+                         int64_t b, __m256 acc_lo[NT], __m256 acc_hi[NT]) {
+  const __m256i corr_lo = _mm256_load_si256(reinterpret_cast<const __m256i*>(corr));
+  const __m256i corr_hi = _mm256_load_si256(reinterpret_cast<const __m256i*>(corr + 8));
+  __m256i s_lo[NT], s_hi[NT];
+  for (int t = 0; t < NT; ++t) {
+    s_lo[t] = corr_lo;
+    s_hi[t] = corr_hi;
+  }
+  for (int g = g0; g < g1; ++g) {
+    const __m256i w_lo = _mm256_load_si256(reinterpret_cast<const __m256i*>(q[g]));
+    const __m256i w_hi = _mm256_load_si256(reinterpret_cast<const __m256i*>(q[g] + 32));
+    for (int t = 0; t < NT; ++t) {
+      int32_t four;
+      std::memcpy(&four, x[t * x_stride + b].qs + 4 * g, 4);
+      const __m256i a = _mm256_set1_epi32(four);
+      s_lo[t] = _mm256_dpbusd_avx_epi32(s_lo[t], a, w_lo);
+      s_hi[t] = _mm256_dpbusd_avx_epi32(s_hi[t], a, w_hi);
+    }
+  }
+  const __m256 d_lo = _mm256_load_ps(d), d_hi = _mm256_load_ps(d + 8);
+  for (int t = 0; t < NT; ++t) {
+    const __m256 dx = _mm256_set1_ps(x[t * x_stride + b].d);
+    acc_lo[t] = _mm256_fmadd_ps(_mm256_mul_ps(d_lo, dx), _mm256_cvtepi32_ps(s_lo[t]), acc_lo[t]);
+    acc_hi[t] = _mm256_fmadd_ps(_mm256_mul_ps(d_hi, dx), _mm256_cvtepi32_ps(s_hi[t]), acc_hi[t]);
+  }
+}
+
+// The int8 prefill tile on signed panels: 16 x 3 fills the sixteen registers.
 struct Int8TileAvxVnni {
   static_assert(kInt8PanelRows == 16, "two 8-row halves per group");
   static constexpr int kTokens = kInt8PanelTokens;
@@ -94,32 +127,7 @@ struct Int8TileAvxVnni {
     for (int t = 0; t < NT; ++t) acc_lo[t] = acc_hi[t] = _mm256_setzero_ps();
     for (int64_t b = 0; b < n_blocks; ++b) {
       const Int8PanelBlock& pb = panel[b];
-      const __m256i corr_lo = _mm256_load_si256(reinterpret_cast<const __m256i*>(pb.row_corr));
-      const __m256i corr_hi = _mm256_load_si256(reinterpret_cast<const __m256i*>(pb.row_corr + 8));
-      __m256i s_lo[NT], s_hi[NT];
-      for (int t = 0; t < NT; ++t) {
-        s_lo[t] = corr_lo;
-        s_hi[t] = corr_hi;
-      }
-      for (int g = 0; g < 8; ++g) {
-        const __m256i w_lo = _mm256_load_si256(reinterpret_cast<const __m256i*>(pb.q[g]));
-        const __m256i w_hi = _mm256_load_si256(reinterpret_cast<const __m256i*>(pb.q[g] + 32));
-        for (int t = 0; t < NT; ++t) {
-          int32_t four;
-          std::memcpy(&four, x[t * x_stride + b].qs + 4 * g, 4);
-          const __m256i a = _mm256_set1_epi32(four);
-          s_lo[t] = _mm256_dpbusd_avx_epi32(s_lo[t], a, w_lo);
-          s_hi[t] = _mm256_dpbusd_avx_epi32(s_hi[t], a, w_hi);
-        }
-      }
-      const __m256 dw_lo = _mm256_load_ps(pb.d), dw_hi = _mm256_load_ps(pb.d + 8);
-      for (int t = 0; t < NT; ++t) {
-        const __m256 dx = _mm256_set1_ps(x[t * x_stride + b].d);
-        acc_lo[t] =
-            _mm256_fmadd_ps(_mm256_mul_ps(dw_lo, dx), _mm256_cvtepi32_ps(s_lo[t]), acc_lo[t]);
-        acc_hi[t] =
-            _mm256_fmadd_ps(_mm256_mul_ps(dw_hi, dx), _mm256_cvtepi32_ps(s_hi[t]), acc_hi[t]);
-      }
+      AddGroupSums<NT>(pb.q, 0, 8, pb.row_corr, pb.d, x, x_stride, b, acc_lo, acc_hi);
     }
     for (int t = 0; t < NT; ++t) {
       avx2::StoreRows16(acc_lo[t], acc_hi[t], y[t], n_rows, accumulate);
@@ -140,33 +148,8 @@ struct Int8SplitTileAvxVnni {
     for (int64_t b = 0; b < n_blocks; ++b) {
       const Int8SplitPanelBlock& pb = panel[b];
       for (int h = 0; h < 2; ++h) {
-        const __m256i corr_lo = _mm256_load_si256(reinterpret_cast<const __m256i*>(pb.row_corr[h]));
-        const __m256i corr_hi =
-            _mm256_load_si256(reinterpret_cast<const __m256i*>(pb.row_corr[h] + 8));
-        __m256i s_lo[NT], s_hi[NT];
-        for (int t = 0; t < NT; ++t) {
-          s_lo[t] = corr_lo;
-          s_hi[t] = corr_hi;
-        }
-        for (int g = 4 * h; g < 4 * h + 4; ++g) {
-          const __m256i w_lo = _mm256_load_si256(reinterpret_cast<const __m256i*>(pb.q[g]));
-          const __m256i w_hi = _mm256_load_si256(reinterpret_cast<const __m256i*>(pb.q[g] + 32));
-          for (int t = 0; t < NT; ++t) {
-            int32_t four;
-            std::memcpy(&four, x[t * x_stride + b].qs + 4 * g, 4);
-            const __m256i a = _mm256_set1_epi32(four);
-            s_lo[t] = _mm256_dpbusd_avx_epi32(s_lo[t], a, w_lo);
-            s_hi[t] = _mm256_dpbusd_avx_epi32(s_hi[t], a, w_hi);
-          }
-        }
-        const __m256 d_lo = _mm256_load_ps(pb.d[h]), d_hi = _mm256_load_ps(pb.d[h] + 8);
-        for (int t = 0; t < NT; ++t) {
-          const __m256 dx = _mm256_set1_ps(x[t * x_stride + b].d);
-          acc_lo[t] =
-              _mm256_fmadd_ps(_mm256_mul_ps(d_lo, dx), _mm256_cvtepi32_ps(s_lo[t]), acc_lo[t]);
-          acc_hi[t] =
-              _mm256_fmadd_ps(_mm256_mul_ps(d_hi, dx), _mm256_cvtepi32_ps(s_hi[t]), acc_hi[t]);
-        }
+        AddGroupSums<NT>(pb.q, 4 * h, 4 * h + 4, pb.row_corr[h], pb.d[h], x, x_stride, b, acc_lo,
+                         acc_hi);
       }
     }
     for (int t = 0; t < NT; ++t) {
